@@ -3,15 +3,35 @@ functions in the other modules (which also work without click)."""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from cuenode import __version__
+
+# Each area keeps its commands in its own module exposing COMMANDS (a list of click commands).
+COMMAND_MODULES = ("cli_show", "cli_compile", "cli_emulator", "cli_link")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cuenode")
 def cli() -> None:
     """cuenode: validate, compile, emulate and push shows to cuenode venue nodes."""
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"cuenode.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"cuenode.{name}":
+                raise
+            continue
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register_commands()
 
 
 def main() -> None:
