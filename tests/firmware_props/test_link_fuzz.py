@@ -15,11 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from link_support import RecordingNode, demo_blob  # noqa: E402
-
 from cuefw import link  # noqa: E402
 from cuefw.nodelink import NodeLink  # noqa: E402
 from cuefw.store import LIVE, Store  # noqa: E402
+from link_support import RecordingNode, demo_blob  # noqa: E402
 
 FLASH = tempfile.mkdtemp(prefix="cuenode-fuzz-")
 TYPES = [
