@@ -43,11 +43,15 @@ def _check_overlaps(out: Problems, node_id: str, patched: list[FixtureDraft]) ->
                 address = fixture.node.children["address"]  # type: ignore[index]
                 out.at(
                     address,
-                    f"channels {first}-{last} overlap fixture {earlier.name!r} "
-                    f"(channels {e_first}-{e_last}) on node {node_id!r}",
+                    f"{_channels(first, last)} overlap fixture {earlier.name!r} "
+                    f"({_channels(e_first, e_last)}) on node {node_id!r}",
                     "fixtures on one node on separate channels",
                 )
                 break
+
+
+def _channels(first: int, last: int) -> str:
+    return f"channel {first}" if first == last else f"channels {first}-{last}"
 
 
 def _span(fixture: FixtureDraft) -> tuple[int, int]:
