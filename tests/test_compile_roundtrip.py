@@ -15,9 +15,6 @@ import random
 from array import array
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from cuefw import showfile as sf
 from cuenode import compiler, showbin
 from cuenode.model import (
@@ -31,6 +28,8 @@ from cuenode.model import (
     RelayAction,
     Show,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
 NODE_IDS = ["n1", "stage-left", "foh", "Ω-rig"]
