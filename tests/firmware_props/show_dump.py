@@ -64,11 +64,15 @@ class Digest:
         self.h.update(memoryview(cue.action_ms)[:m])
 
     def hex(self):
-        return "".join("%02x" % b for b in self.h.digest())
+        return "".join(f"{b:02x}" for b in self.h.digest())
 
 
 def dump(path, full=True, look_every=1):
-    f = open(path, "rb")
+    with open(path, "rb") as f:
+        return _dump(f, full, look_every)
+
+
+def _dump(f, full, look_every):
     ok = sf.verify(f, hashlib.sha256)
     base = _mem()
     r = sf.ShowReader(f)
@@ -97,7 +101,6 @@ def dump(path, full=True, look_every=1):
         out["cues"], out["looks"] = out["cues"].hex(), out["looks"].hex()
     out["alloc_read_cue"] = worst_cue
     out["alloc_read_look"] = worst_look
-    f.close()
     return out
 
 
