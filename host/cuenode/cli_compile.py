@@ -10,9 +10,11 @@ from pathlib import Path
 import click
 
 from cuenode import compiler
+from cuenode.cli_show import problem_json
 from cuenode.errors import CuenodeError
 from cuenode.model import Show
 from cuenode.paths import EXAMPLES_DIR
+from cuenode.show import load_show
 
 DEMO_SHOWS = ("theatre.yaml", "demo.yaml")
 SUFFIX = ".cnshow"
@@ -27,24 +29,28 @@ class CompiledShow:
     summaries: list[compiler.NodeSummary]
 
 
-def load_valid_show(path: Path) -> Show:
-    """The validated show, or CuenodeError after printing every problem (as `validate` does)."""
-    from cuenode.show import load_show  # the validation helper's module
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
+
+def load_valid_show(path: Path, as_json: bool = False) -> Show:
+    """The validated show, or CuenodeError after printing every problem as `validate` does."""
     show, problems = load_show(path)
-    for problem in problems:
-        click.echo(str(problem), err=True)
     if problems or show is None:
-        count = len(problems)
+        if as_json:
+            doc = {"file": str(path), "ok": False, "problems": [problem_json(p) for p in problems]}
+            click.echo(json.dumps(doc, indent=2))
+        for problem in [] if as_json else problems:
+            click.echo(str(problem))
         raise CuenodeError(
-            f"{path}: {count} problem{'s' if count != 1 else ''}, nothing compiled",
-            "fix the lines above and compile again",
+            f"{path}: {plural(len(problems), 'problem')}, nothing compiled",
+            "fix them and compile again",
         )
     return show
 
 
-def compile_file(path: Path, node: str | None = None) -> CompiledShow:
-    show = load_valid_show(path)
+def compile_file(path: Path, node: str | None = None, as_json: bool = False) -> CompiledShow:
+    show = load_valid_show(path, as_json)
     blobs = compiler.compile_show(show, node)
     summaries = [compiler.summarize(show, node_id, blob) for node_id, blob in blobs.items()]
     return CompiledShow(show, path, blobs, summaries)
@@ -88,9 +94,10 @@ def show_overview(show: Show) -> str:
     autos = sum(1 for c in show.cues if c.follow_ms is not None or c.hang_ms is not None)
     actions = sum(len(c.relays) for c in show.cues)
     return (
-        f"{len(show.fixtures)} fixtures on {len(show.nodes)} node(s), {len(show.cues)} cues "
-        f"({autos} auto-continue, {actions} relay actions), {len(show.relays)} relays, "
-        f"{len(show.buttons)} buttons"
+        f"{plural(len(show.fixtures), 'fixture')} on {plural(len(show.nodes), 'node')}, "
+        f"{plural(len(show.cues), 'cue')} ({autos} auto-continue, "
+        f"{plural(actions, 'relay action')}), {plural(len(show.relays), 'relay')}, "
+        f"{plural(len(show.buttons), 'button')}"
     )
 
 
@@ -109,7 +116,7 @@ def show_overview(show: Show) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def compile_cmd(show_path: str, node: str | None, out_dir: str, as_json: bool) -> None:
     """Validate SHOW.yaml and compile one show file per node (DIR/<node>.cnshow)."""
-    result = compile_file(Path(show_path), node)
+    result = compile_file(Path(show_path), node, as_json)
     paths = write_blobs(result.blobs, Path(out_dir))
     if as_json:
         nodes = [dict(s.as_dict(), path=str(paths[s.node])) for s in result.summaries]
@@ -118,16 +125,17 @@ def compile_cmd(show_path: str, node: str | None, out_dir: str, as_json: bool) -
         return
     click.echo(f"{show_path}: show '{result.show.name}': {show_overview(result.show)}")
     click.echo(summary_table(result.summaries))
-    click.echo(f"wrote {len(paths)} compiled show(s) to {out_dir}/")
+    click.echo(f"wrote {plural(len(paths), 'compiled show')} to {out_dir}/ (sha256: content hash)")
 
 
 @click.command("demo")
 def demo_cmd() -> None:
     """Validate and compile the bundled example shows and summarise them."""
-    for name in DEMO_SHOWS:
-        path = EXAMPLES_DIR / name
-        if not path.is_file():
-            raise CuenodeError(f"bundled example {path} is missing", "restore it from git")
+    paths = [EXAMPLES_DIR / name for name in DEMO_SHOWS if (EXAMPLES_DIR / name).is_file()]
+    if not paths:
+        raise CuenodeError(f"no example shows in {EXAMPLES_DIR}", "restore them from git")
+    for path in paths:
+        name = path.name
         result = compile_file(path)
         click.echo(f"== {name}: '{result.show.name}' is valid")
         click.echo(f"   {show_overview(result.show)}")
