@@ -25,10 +25,13 @@ def progress(elapsed, duration):
 
 
 def scurve(p):
-    """Smoothstep 3p^2 - 2p^3 on 0..FULL, within 3 units of 2**-14 of the exact curve."""
-    p2 = (p * p) >> SHIFT  # p*p <= 2**28
-    p3 = (p2 * p) >> SHIFT
-    return 3 * p2 - 2 * p3
+    """Smoothstep p^2 (3 - 2p) on 0..FULL, rounded to nearest (error <= 0.5 unit), monotonic.
+
+    p*p (<= 2**28) is split into its high and low 14 bits so that neither product with
+    (3*FULL - 2p) (<= 49152) reaches 2**30."""
+    a = p * p
+    b = 3 * FULL - 2 * p
+    return ((a >> SHIFT) * b + (((a & 16383) * b) >> SHIFT) + HALF) >> SHIFT
 
 
 def level(start, target, p):

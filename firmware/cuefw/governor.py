@@ -45,6 +45,7 @@ class RelayGovernor:
         self.n = n_relays
         self.log = log
         self.armed = False
+        self.last_tick = 0  # the latest `now` seen
         self.state = bytearray(n_relays)  # 1 = on; the driver mirrors this to the pins
         self.flags = bytearray(n_relays)
         self.max_on = array("i", bytes(4 * n_relays))  # 0: no limit
@@ -168,6 +169,7 @@ class RelayGovernor:
 
         Call at least every millisecond or so (the main loop does); `next_cut_in` says how
         long it may wait. Never allocates."""
+        self.last_tick = now
         state = self.state
         for i in range(self.n):
             if state[i]:
