@@ -1,6 +1,8 @@
 # Cue engine: timing, tracking, GO/BACK/GOTO/STOP/RESUME, follow and hang, retargeting.
 # Runs under CPython (pytest) and MicroPython: plain asserts, cuefw imports, fixture shows
 # from data/ (built by make_data.py; the cue lists are described there).
+import io
+
 from cuefw.compat import ticks_add, ticks_diff
 from cuefw.engine import MODE_RUNNING, MODE_STANDBY, MODE_STOPPED, Engine
 from cuefw.eventlog import (
@@ -30,12 +32,17 @@ def _data(name):
     return base + "/data/" + name
 
 
+def reader(name):
+    with open(_data(name), "rb") as f:
+        return ShowReader(io.BytesIO(f.read()))
+
+
 def make(name, now=0):
     log = EventLog(64)
     uni = Universe()
     gov = RelayGovernor(4, log)
     eng = Engine(uni, gov, log)
-    eng.load(ShowReader(open(_data(name), "rb")), now)
+    eng.load(reader(name), now)
     return eng, uni, gov, log
 
 
@@ -80,7 +87,7 @@ def test_load_reads_current_levels_so_first_go_fades_from_them():
     uni = Universe()
     uni.set(1, 100)  # p0 already at 100 on stage
     eng = Engine(uni, RelayGovernor(1, log), log)
-    eng.load(ShowReader(open(_data("fade.cnshow"), "rb")), 0)
+    eng.load(reader("fade.cnshow"), 0)
     assert eng.go(0)
     # Cue 1 full look: p0 100 -> 255 in 1000 ms (up).
     assert at(eng, uni, 0)[0] == 100
