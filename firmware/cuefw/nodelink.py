@@ -1,0 +1,220 @@
+# The node's side of the link: wire bytes in, response bytes out. Pure: the caller passes
+# `now` (ticks_ms) and does the serial I/O; the cue engine and the show store are reached
+# through small interfaces (see docs/protocol.md, "Node interface").
+#
+# `node` must provide:
+#   node_id, board, fw_version        strings ("" node_id: not given an identity yet)
+#   show_info()                       (show name, 32-byte hash) of the running show, or None
+#   go(now) back(now) stop(now) arm(now) disarm(now) goto(number, now)
+#                                     raise ValueError("why") to refuse
+#   status(now)                       a dict that json can encode
+#   log(since, limit)                 (list of [t_ms, text], next index)
+#   new_show(path, force, now)        True if it switched now, False if at the next cue
+#   repl()                            leave the show loop for the REPL after this response
+import json
+import struct
+
+from cuefw import link
+from cuefw.store import StoreError
+
+FW_CAPS = link.CAP_PUSH | link.CAP_WINDOW | link.CAP_RESUME | link.CAP_REPL_CMD | link.CAP_LOG
+
+# Requests whose repetition must not repeat their effect: a retransmitted GO (same seq, same
+# bytes) gets the cached response instead of a second GO.
+_ONCE = (
+    link.T_GO,
+    link.T_BACK,
+    link.T_STOP,
+    link.T_GOTO,
+    link.T_ARM,
+    link.T_DISARM,
+    link.T_PUSH_COMMIT,
+    link.T_PUSH_ABORT,
+    link.T_REPL,
+)
+
+
+def _hex(raw):
+    return "".join("%02x" % b for b in raw) if raw else ""
+
+
+class NodeLink:
+    def __init__(self, node, store, max_chunk=2048, window=8):
+        self.node = node
+        self.store = store
+        self.max_chunk = min(max_chunk, link.MAX_PAYLOAD - 4)
+        self.window = window
+        self.deframer = link.Deframer()
+        self.last_key = None  # (seq, type, crc of payload) of the last _ONCE request
+        self.last_response = None
+        self.duplicates = 0
+        self.requests = 0
+        self._handlers = {
+            link.T_HELLO: self._hello,
+            link.T_STATUS: self._status,
+            link.T_LOG: self._log,
+            link.T_ECHO: self._echo,
+            link.T_GO: self._go,
+            link.T_BACK: self._back,
+            link.T_STOP: self._stop,
+            link.T_GOTO: self._goto,
+            link.T_ARM: self._arm,
+            link.T_DISARM: self._disarm,
+            link.T_PUSH_BEGIN: self._begin,
+            link.T_PUSH_CHUNK: self._chunk,
+            link.T_PUSH_COMMIT: self._commit,
+            link.T_PUSH_ABORT: self._abort,
+            link.T_REPL: self._repl,
+        }
+
+    def feed(self, data, now):
+        """Bytes from the serial line in; the bytes to write back out (possibly empty)."""
+        out = bytearray()
+        for frame in self.deframer.feed_iter(data):
+            out.extend(self.handle(frame, now))
+        return out
+
+    def handle(self, frame, now):
+        """One decoded good frame in; one wire response out. Never raises."""
+        self.requests += 1
+        ftype = frame.ftype
+        if ftype & link.RESPONSE:
+            return b""  # a node never answers responses (e.g. an echo of its own output)
+        key = None
+        if ftype in _ONCE:
+            key = (frame.seq, ftype, link.crc32(frame.payload))
+            if key == self.last_key:
+                self.duplicates += 1
+                return self.last_response
+        try:
+            handler = self._handlers.get(ftype)
+            if handler is None:
+                status, data = link.E_UNKNOWN_TYPE, ("unknown request type 0x%02x" % ftype).encode()
+            else:
+                status, data = handler(frame.payload, now)
+        except StoreError as e:
+            status, data = e.code, _store_error_data(e)
+        except (ValueError, IndexError, KeyError, TypeError) as e:
+            status, data = _refusal(ftype), str(e).encode()
+        except Exception as e:  # the link must outlive any engine or storage failure
+            status, data = link.E_ENGINE, ("%s: %s" % (type(e).__name__, e)).encode()
+        if len(data) > link.MAX_PAYLOAD - 1:
+            data = data[: link.MAX_PAYLOAD - 1]
+        resp = link.response(ftype, frame.seq, status, data)
+        if key is not None:
+            self.last_key, self.last_response = key, resp
+        return resp
+
+    def counters(self):
+        d = self.deframer
+        return {
+            "frames": d.frames,
+            "crc": d.crc_errors,
+            "escape": d.bad_escapes,
+            "overflow": d.overflows,
+            "runt": d.runts,
+            "dup": self.duplicates,
+        }
+
+    # --- identity and reading -------------------------------------------------------------
+
+    def _hello(self, payload, now):
+        self.last_key = self.last_response = None  # a new host session: forget old seqs
+        info = self.node.show_info()
+        d = {
+            "proto": link.PROTOCOL_VERSION,
+            "fw": self.node.fw_version,
+            "board": self.node.board,
+            "node": self.node.node_id,
+            "show": info[0] if info else "",
+            "hash": _hex(info[1]) if info else "",
+            "caps": FW_CAPS,
+            "chunk": self.max_chunk,
+            "window": self.window,
+            "max_show": self.store.max_size,
+        }
+        return link.OK, bytes([link.PROTOCOL_VERSION]) + json.dumps(d).encode()
+
+    def _status(self, payload, now):
+        st = self.node.status(now)
+        st["link"] = self.counters()
+        return link.OK, json.dumps(st).encode()
+
+    def _log(self, payload, now):
+        since, limit = struct.unpack("<IH", payload) if len(payload) == 6 else (0, 64)
+        limit = min(limit, 64)
+        while True:
+            events, nxt = self.node.log(since, limit)
+            data = json.dumps({"events": events, "next": nxt}).encode()
+            if len(data) < link.MAX_PAYLOAD - 1 or limit <= 1:
+                return link.OK, data
+            limit //= 2
+
+    def _echo(self, payload, now):
+        return link.OK, bytes(payload)
+
+    # --- show control ---------------------------------------------------------------------
+
+    def _go(self, payload, now):
+        return self._done(self.node.go(now))
+
+    def _back(self, payload, now):
+        return self._done(self.node.back(now))
+
+    def _stop(self, payload, now):
+        return self._done(self.node.stop(now))
+
+    def _goto(self, payload, now):
+        if len(payload) != 4:
+            raise ValueError("GOTO takes a cue number")
+        return self._done(self.node.goto(struct.unpack("<i", payload)[0], now))
+
+    def _arm(self, payload, now):
+        return self._done(self.node.arm(now))
+
+    def _disarm(self, payload, now):
+        return self._done(self.node.disarm(now))
+
+    def _done(self, result):
+        return link.OK, json.dumps(result).encode() if result is not None else b""
+
+    def _repl(self, payload, now):
+        self.node.repl()
+        return link.OK, b""
+
+    # --- push -----------------------------------------------------------------------------
+
+    def _begin(self, payload, now):
+        size, sha, flags, show_node = link.unpack_begin(payload)
+        mine = self.node.node_id
+        if mine and show_node != mine and not flags & link.F_FORCE_IDENTITY:
+            return link.E_IDENTITY, json.dumps({"show_node": show_node, "node": mine}).encode()
+        offset = self.store.begin(size, sha)
+        return link.OK, struct.pack("<IHB", offset, self.max_chunk, self.window)
+
+    def _chunk(self, payload, now):
+        if len(payload) < 4 or len(payload) - 4 > self.max_chunk:
+            raise ValueError("bad chunk length")
+        offset = struct.unpack_from("<I", payload, 0)[0]
+        received = self.store.write(offset, payload[4:])
+        return link.OK, struct.pack("<I", received)
+
+    def _commit(self, payload, now):
+        force = bool(payload[0] & link.F_FORCE_SWITCH) if len(payload) else False
+        path = self.store.commit()
+        switched = self.node.new_show(path, force, now)
+        return link.OK, json.dumps({"switched": bool(switched)}).encode()
+
+    def _abort(self, payload, now):
+        self.store.abort()
+        return link.OK, b""
+
+
+def _refusal(ftype):
+    return link.E_BAD_REQUEST if ftype >= link.T_PUSH_BEGIN else link.E_ENGINE
+
+
+def _store_error_data(e):
+    if e.code == link.E_OFFSET:
+        return struct.pack("<I", e.expected) + e.message.encode()
+    return e.message.encode()

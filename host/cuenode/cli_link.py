@@ -1,0 +1,337 @@
+"""`cuenode push|go|back|stop|goto|arm|disarm|status|log`: talk to nodes over the serial link.
+
+Each command picks its nodes with --port PORT (repeatable), --node ID (found by asking every
+attached node who it is) or --all, then calls the typed functions in `cuenode.nodeops`."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from cuefw import showfile
+
+from cuenode import nodeops
+from cuenode.errors import CuenodeError
+from cuenode.nodeops import Session
+from cuenode.transport import DEFAULT_BAUD, discover
+
+
+def target_options(func: Callable) -> Callable:
+    func = click.option(
+        "--baud",
+        type=int,
+        default=DEFAULT_BAUD,
+        show_default=True,
+        help="Serial speed (USB CDC ignores it; USB-UART boards need it).",
+    )(func)
+    func = click.option(
+        "--all", "all_nodes", is_flag=True, help="Every node found (USB boards and emulated nodes)."
+    )(func)
+    func = click.option(
+        "--node",
+        "node_id",
+        metavar="ID",
+        help="The node with this identity (asks every attached node).",
+    )(func)
+    return click.option(
+        "--port",
+        "ports",
+        multiple=True,
+        metavar="PORT",
+        help="Serial port or URL (/dev/ttyACM0, socket://host:port); repeatable.",
+    )(func)
+
+
+# --- choosing nodes ----------------------------------------------------------------------------
+
+
+@contextmanager
+def sessions(
+    ports: tuple[str, ...],
+    node_id: str | None,
+    all_nodes: bool,
+    baud: int,
+    *,
+    check_identity: bool = True,
+) -> Iterator[list[Session]]:
+    opened: list[Session] = []
+    try:
+        opened.extend(_select(ports, node_id, all_nodes, baud, check_identity))
+        yield opened
+    finally:
+        for s in opened:
+            s.close()
+
+
+def _select(
+    ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int, check_identity: bool
+) -> list[Session]:
+    if ports:
+        if all_nodes:
+            raise click.UsageError("give either --port or --all, not both")
+        chosen = [nodeops.connect(p, baudrate=baud) for p in ports]
+        if node_id and check_identity:
+            for s in chosen:
+                _check_is(s, node_id)
+        return chosen
+    found = discover()
+    if not found:
+        raise CuenodeError(
+            "no cuenode nodes found (no known USB boards, no emulated nodes)",
+            "plug a node in, or name its port with --port",
+        )
+    if not node_id and not all_nodes and len(found) > 1:
+        names = ", ".join(p.device for p in found)
+        raise click.UsageError(f"several ports found ({names}): pick with --port, --node or --all")
+    return _connect_found([p.device for p in found], node_id, baud)
+
+
+def _connect_found(devices: list[str], node_id: str | None, baud: int) -> list[Session]:
+    chosen: list[Session] = []
+    for device in devices:
+        try:
+            s = nodeops.connect(device, baudrate=baud)
+        except CuenodeError as exc:
+            if node_id is None:
+                _close_all(chosen)
+                raise
+            click.echo(f"skipping {device}: {exc.message}", err=True)
+            continue
+        if node_id is None or s.info.node_id == node_id:
+            chosen.append(s)
+            if node_id is not None:
+                break
+        else:
+            s.close()
+    if node_id is not None and not chosen:
+        raise CuenodeError(
+            f"no attached node is '{node_id}'",
+            "check `cuenode status --all` for the nodes and their identities",
+        )
+    return chosen
+
+
+def _close_all(opened: list[Session]) -> None:
+    for s in opened:
+        s.close()
+
+
+def _check_is(s: Session, node_id: str) -> None:
+    if s.info.node_id != node_id:
+        raise CuenodeError(
+            f"{s.info.port} is node '{s.info.node_id}', not '{node_id}'",
+            "check the port, or leave out --node",
+        )
+
+
+# --- push --------------------------------------------------------------------------------------
+
+
+def load_parts(path: Path) -> dict[str, bytes]:
+    """The compiled show for each node: compiled from YAML, or one already compiled file."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from cuenode.compiler import compile_show
+        from cuenode.show import load_show
+
+        return dict(compile_show(load_show(path)))
+    blob = path.read_bytes()
+    try:
+        reader = showfile.ShowReader(io.BytesIO(blob))
+    except (showfile.ShowError, ValueError, IndexError) as exc:
+        raise CuenodeError(
+            f"{path}: not a compiled cuenode show ({exc})",
+            "push the show's .yaml, or a file from `cuenode compile`",
+        ) from None
+    import hashlib
+
+    if not showfile.verify(io.BytesIO(blob), hashlib.sha256):
+        raise CuenodeError(
+            f"{path}: compiled show is damaged (its SHA-256 does not match)",
+            "compile it again with `cuenode compile`",
+        )
+    return {reader.node_id: blob}
+
+
+def _part_for(s: Session, parts: dict[str, bytes], node_id: str | None) -> tuple[str, bytes]:
+    """Which node's part goes to this node: --node's, else its own; the node itself refuses a
+    part compiled for another node (unless --force)."""
+    want = node_id or s.info.node_id
+    if want in parts:
+        return want, parts[want]
+    if len(parts) == 1 and not node_id:
+        return next(iter(parts.items()))
+    raise CuenodeError(
+        f"the show has no part for node '{want}' (it has: {', '.join(sorted(parts))})",
+        "pick a part with --node ID",
+    )
+
+
+def _push_one(
+    s: Session, parts: dict[str, bytes], node_id: str | None, force: bool, switch_now: bool
+) -> None:
+    show_node, blob = _part_for(s, parts, node_id)
+    if s.info.show_hash == blob[-32:].hex() and not force:
+        click.echo(f"{s.info.label()}: already running this show ({len(blob)} bytes)")
+        return
+    label = f"{show_node} → {s.info.port}"
+    with click.progressbar(length=len(blob), label=label, show_pos=True, width=30) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.pos)
+
+        result = nodeops.push(
+            s, blob, show_node, force_identity=force, force_switch=switch_now, progress=progress
+        )
+        bar.update(len(blob) - bar.pos)
+    when = "switched now" if result.switched else "switches at the next cue"
+    resumed = f", resumed at {result.resumed_from}" if result.resumed_from else ""
+    click.echo(
+        f"{s.info.label()}: pushed {result.size} bytes in {result.seconds:.2f} s "
+        f"({result.bytes_per_s / 1024:.0f} KB/s{resumed}); verified; {when}"
+    )
+
+
+@click.command("push")
+@click.argument("show", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@target_options
+@click.option(
+    "--force", is_flag=True, help="Push even to a node with another identity than the show part's."
+)
+@click.option(
+    "--now",
+    "switch_now",
+    is_flag=True,
+    help="Switch at once, even mid-fade (default: at the next cue).",
+)
+def push_cmd(
+    show: Path,
+    ports: tuple[str, ...],
+    node_id: str | None,
+    all_nodes: bool,
+    baud: int,
+    force: bool,
+    switch_now: bool,
+) -> None:
+    """Compile SHOW (or take a compiled file) and push each node its part."""
+    parts = load_parts(show)
+    failed = []
+    with sessions(ports, node_id, all_nodes, baud, check_identity=not force) as chosen:
+        for s in chosen:
+            try:
+                _push_one(s, parts, node_id, force, switch_now)
+            except CuenodeError as exc:
+                if len(chosen) == 1:
+                    raise
+                failed.append(s.info.port)
+                click.echo(f"Error: {exc.format_message()}", err=True)
+    if failed:
+        raise CuenodeError(f"push failed on {len(failed)} node(s): {', '.join(failed)}")
+
+
+# --- show control ------------------------------------------------------------------------------
+
+
+def _describe(result: dict) -> str:
+    if not result:
+        return "ok"
+    return ", ".join(f"{k} {v}" for k, v in result.items())
+
+
+def _control_command(name: str, op: Callable[[Session], dict], help_text: str) -> click.Command:
+    @click.command(name, help=help_text)
+    @target_options
+    def command(ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int) -> None:
+        with sessions(ports, node_id, all_nodes, baud) as chosen:
+            for s in chosen:
+                click.echo(f"{s.info.label()}: {name.upper()}: {_describe(op(s))}")
+
+    return command
+
+
+@click.command("goto")
+@click.argument("cue")
+@target_options
+def goto_cmd(
+    cue: str, ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int
+) -> None:
+    """Jump to cue CUE (a number like 12 or 12.25), with that cue's timing."""
+    nodeops.cue_thousandths(cue)  # a typo fails before any port is opened
+    with sessions(ports, node_id, all_nodes, baud) as chosen:
+        for s in chosen:
+            click.echo(f"{s.info.label()}: GOTO {cue}: {_describe(nodeops.goto(s, cue))}")
+
+
+# --- status and log ----------------------------------------------------------------------------
+
+
+def _print_status(st: dict) -> None:
+    head = st.get("node") or "(no identity)"
+    click.echo(f"{head} on {st['port']}")
+    for key, value in st.items():
+        if key in ("node", "port"):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = "; ".join(json.dumps(v) if not isinstance(v, str) else v for v in value)
+        click.echo(f"  {key:<14} {value}")
+
+
+@click.command("status")
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status_cmd(
+    ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int, as_json: bool
+) -> None:
+    """Show each node's cue, fades, relays, DMX rate, link counters, show and firmware."""
+    with sessions(ports, node_id, all_nodes, baud) as chosen:
+        states = [nodeops.status(s) for s in chosen]
+    if as_json:
+        click.echo(json.dumps(states if all_nodes else states[0], indent=2))
+        return
+    for st in states:
+        _print_status(st)
+
+
+@click.command("log")
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--since", type=int, default=0, help="First log entry to fetch.")
+def log_cmd(
+    ports: tuple[str, ...],
+    node_id: str | None,
+    all_nodes: bool,
+    baud: int,
+    as_json: bool,
+    since: int,
+) -> None:
+    """Print each node's event log with node timestamps."""
+    with sessions(ports, node_id, all_nodes, baud) as chosen:
+        logs = {s.info.node_id or s.info.port: nodeops.log(s, since) for s in chosen}
+    if as_json:
+        out = [{"node": k, "events": v} for k, v in logs.items()]
+        click.echo(json.dumps(out if all_nodes else out[0], indent=2))
+        return
+    for node, events in logs.items():
+        for t_ms, *rest in events:
+            text = " ".join(str(r) for r in rest)
+            click.echo(f"{node} {t_ms // 1000:>6}.{t_ms % 1000:03d}  {text}")
+
+
+COMMANDS = [
+    push_cmd,
+    _control_command("go", nodeops.go, "GO: run the next cue."),
+    _control_command("back", nodeops.back, "BACK: return to the previous cue."),
+    _control_command(
+        "stop", nodeops.stop, "STOP (panic): hazardous relays off at once, DMX fades to black."
+    ),
+    goto_cmd,
+    _control_command("arm", nodeops.arm, "Arm hazardous effects (requires_arm relays)."),
+    _control_command("disarm", nodeops.disarm, "Disarm hazardous effects."),
+    status_cmd,
+    log_cmd,
+]

@@ -1,0 +1,371 @@
+"""Typed operations on one node over the link: hello, push, go, back, stop, goto, arm, disarm,
+status, log. They work without click; the CLI (cli_link.py) only parses arguments."""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from cuefw import link
+
+from cuenode.errors import CuenodeError
+from cuenode.transport import Transport
+
+HELLO_TIMEOUT_S = 0.5
+HELLO_RETRIES = 3
+PUSH_TIMEOUT_S = 2.0  # a chunk's answer may wait behind a window of chunks and a flash write
+PUSH_RETRIES = 5
+COMMIT_TIMEOUT_S = 5.0  # the node hashes the whole show before it answers
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What a node says about itself in HELLO."""
+
+    port: str
+    proto: int
+    fw_version: str
+    board: str
+    node_id: str
+    show_name: str
+    show_hash: str
+    caps: int
+    chunk: int
+    window: int
+    max_show: int
+
+    def label(self) -> str:
+        return f"node '{self.node_id}' on {self.port}" if self.node_id else f"node on {self.port}"
+
+
+@dataclass
+class PushResult:
+    node: str
+    size: int
+    resumed_from: int
+    seconds: float
+    switched: bool
+    skipped: bool = False
+    retransmitted: int = 0
+
+    @property
+    def bytes_per_s(self) -> float:
+        sent = self.size - self.resumed_from
+        return sent / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Session:
+    """An open link to one node that has answered HELLO."""
+
+    transport: Transport
+    info: NodeInfo
+    stats: dict = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(
+        self,
+        ftype: int,
+        payload: bytes = b"",
+        *,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> bytes:
+        """One request; a refusal or silence becomes a CuenodeError naming this node."""
+        reply = self.transport.request(ftype, payload, timeout=timeout, retries=retries)
+        if reply is None:
+            raise CuenodeError(
+                f"{self.info.label()} is not answering",
+                "check the cable; if the node rebooted, run the command again",
+            )
+        if not reply.ok:
+            raise refusal(self.info, reply.status, reply.data)
+        return reply.data
+
+
+def refusal(info: NodeInfo, status: int, data: bytes) -> CuenodeError:
+    if status == link.E_IDENTITY:
+        who = json.loads(data)
+        return CuenodeError(
+            f"show is compiled for node '{who['show_node']}' but {info.port} is node "
+            f"'{who['node']}'",
+            "push to the right node, or use --force to override",
+        )
+    text = data.decode(errors="replace") if status != link.E_OFFSET else ""
+    what = link.STATUS_NAMES.get(status, f"error {status}")
+    return CuenodeError(f"{info.label()} refused: {what}" + (f": {text}" if text else ""))
+
+
+# --- connecting ------------------------------------------------------------------------------
+
+
+def connect(port: str, *, baudrate: int = 115200) -> Session:
+    """Open `port` and greet the node; a port without cuenode firmware is a clear error."""
+    transport = Transport(port, baudrate=baudrate).open()
+    try:
+        transport.resync()
+        reply = transport.request(
+            link.T_HELLO,
+            bytes([link.PROTOCOL_VERSION]),
+            timeout=HELLO_TIMEOUT_S,
+            retries=HELLO_RETRIES,
+        )
+        if reply is None:
+            raise no_firmware(port, transport.saw_repl_prompt())
+        return Session(transport, parse_hello(port, reply.data))
+    except BaseException:
+        transport.close()
+        raise
+
+
+def no_firmware(port: str, at_repl: bool) -> CuenodeError:
+    if at_repl:
+        return CuenodeError(
+            f"the node on {port} is at the MicroPython REPL, not running cuenode",
+            "restart it with `mpremote connect PORT reset` (or unplug and replug it)",
+        )
+    return CuenodeError(f"no cuenode firmware answered on {port}", "flash it with `cuenode flash`")
+
+
+def parse_hello(port: str, data: bytes) -> NodeInfo:
+    if not data:
+        raise CuenodeError(
+            f"the node on {port} sent an empty HELLO", "flash it with `cuenode flash`"
+        )
+    proto = data[0]
+    if proto != link.PROTOCOL_VERSION:
+        raise CuenodeError(
+            f"the node on {port} speaks link protocol {proto}, this cuenode speaks "
+            f"{link.PROTOCOL_VERSION}",
+            "update the node with `cuenode flash` (or update cuenode)",
+        )
+    try:
+        d = json.loads(data[1:])
+        return NodeInfo(
+            port,
+            proto,
+            d["fw"],
+            d["board"],
+            d["node"],
+            d["show"],
+            d["hash"],
+            d["caps"],
+            d["chunk"],
+            d["window"],
+            d["max_show"],
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CuenodeError(
+            f"the node on {port} sent a HELLO this cuenode cannot read ({exc})",
+            "update the node with `cuenode flash`",
+        ) from None
+
+
+# --- show control ----------------------------------------------------------------------------
+
+
+def _control(session: Session, ftype: int, payload: bytes = b"") -> dict:
+    data = session.call(ftype, payload)
+    return json.loads(data) if data else {}
+
+
+def go(session: Session) -> dict:
+    return _control(session, link.T_GO)
+
+
+def back(session: Session) -> dict:
+    return _control(session, link.T_BACK)
+
+
+def stop(session: Session) -> dict:
+    return _control(session, link.T_STOP)
+
+
+def arm(session: Session) -> dict:
+    return _control(session, link.T_ARM)
+
+
+def disarm(session: Session) -> dict:
+    return _control(session, link.T_DISARM)
+
+
+def cue_thousandths(cue: str) -> int:
+    """'12.25' -> 12250, the compiled show's cue numbering."""
+    try:
+        value = Decimal(cue)
+    except InvalidOperation:
+        raise CuenodeError(
+            f"cue number {cue!r} is not a number", "write it like 12 or 12.25"
+        ) from None
+    milli = value * 1000
+    if value < 0 or milli != milli.to_integral_value():
+        raise CuenodeError(
+            f"cue number {cue!r} is not a cue number",
+            "use a positive number with at most 3 decimals, like 12.25",
+        )
+    return int(milli)
+
+
+def goto(session: Session, cue: str) -> dict:
+    return _control(session, link.T_GOTO, struct.pack("<i", cue_thousandths(cue)))
+
+
+def status(session: Session) -> dict:
+    st = json.loads(session.call(link.T_STATUS))
+    st.setdefault("node", session.info.node_id)
+    st.setdefault("fw_version", session.info.fw_version)
+    st.setdefault("show", session.info.show_name)
+    st.setdefault("show_hash", session.info.show_hash)
+    st["port"] = session.info.port
+    return st
+
+
+def log(session: Session, since: int = 0, limit: int = 10_000) -> list[list]:
+    """The node's event log from entry `since`: [node time ms, text] pairs, oldest first."""
+    events: list[list] = []
+    while len(events) < limit:
+        page = json.loads(session.call(link.T_LOG, struct.pack("<IH", since, 64)))
+        events.extend(page["events"])
+        if not page["events"] or page["next"] <= since:
+            break
+        since = page["next"]
+    return events[:limit]
+
+
+def request_repl(session: Session) -> None:
+    """Ask the node to leave its show loop for the MicroPython REPL (for mpremote)."""
+    session.call(link.T_REPL)
+
+
+# --- push ------------------------------------------------------------------------------------
+
+Progress = Callable[[int, int], None]  # (bytes acknowledged, total)
+
+
+def push(
+    session: Session,
+    blob: bytes,
+    show_node: str,
+    *,
+    force_identity: bool = False,
+    force_switch: bool = False,
+    progress: Progress | None = None,
+    window: int | None = None,
+) -> PushResult:
+    """Send a compiled show, verify it on the node, and switch it in.
+
+    The node refuses a show compiled for another node unless `force_identity`. A transfer cut
+    off earlier resumes where it stopped. The node keeps running its old show until the new one
+    has verified; it switches at the next cue unless `force_switch`."""
+    info = session.info
+    if len(blob) > info.max_show:
+        raise CuenodeError(
+            f"show for '{show_node}' is {len(blob)} bytes, {info.label()} holds "
+            f"at most {info.max_show}",
+            "split the show or use a bigger board",
+        )
+    started = time.monotonic()
+    flags = link.F_FORCE_IDENTITY if force_identity else 0
+    begin = session.call(
+        link.T_PUSH_BEGIN, link.pack_begin(len(blob), blob[-32:], show_node, flags)
+    )
+    offset, chunk, node_window = struct.unpack_from("<IHB", begin)
+    sender = _WindowedSender(session, blob, chunk, window or node_window, progress)
+    sender.run(offset)
+    done = json.loads(
+        session.call(
+            link.T_PUSH_COMMIT,
+            bytes([link.F_FORCE_SWITCH if force_switch else 0]),
+            timeout=COMMIT_TIMEOUT_S,
+            retries=3,
+        )
+    )
+    return PushResult(
+        show_node,
+        len(blob),
+        offset,
+        time.monotonic() - started,
+        bool(done.get("switched")),
+        retransmitted=sender.retransmitted,
+    )
+
+
+class _WindowedSender:
+    """Go-back-N: up to `window` chunks in flight; a gap or a timeout resends from the first
+    byte the node has not acknowledged."""
+
+    def __init__(
+        self, session: Session, blob: bytes, chunk: int, window: int, progress: Progress | None
+    ) -> None:
+        self.t = session.transport
+        self.session = session
+        self.blob = blob
+        self.chunk = chunk
+        self.window = max(1, window)
+        self.progress = progress
+        self.inflight: dict[int, int] = {}  # seq -> chunk offset
+        self.acked = 0
+        self.next_off = 0
+        self.retransmitted = 0
+
+    def run(self, offset: int) -> None:
+        self.acked = self.next_off = offset
+        failures = 0
+        while self.acked < len(self.blob):
+            self._fill_window()
+            frame = self.t.receive(PUSH_TIMEOUT_S)
+            if frame is None:
+                failures += 1
+                if failures > PUSH_RETRIES:
+                    raise CuenodeError(
+                        f"{self.session.info.label()} stopped answering during "
+                        f"the push ({self.acked} of {len(self.blob)} bytes)",
+                        "run the push again: it resumes where it stopped",
+                    )
+                self._go_back(self.acked)
+                continue
+            if self._handle(frame):
+                failures = 0
+
+    def _fill_window(self) -> None:
+        while len(self.inflight) < self.window and self.next_off < len(self.blob):
+            off = self.next_off
+            payload = struct.pack("<I", off) + self.blob[off : off + self.chunk]
+            seq = self.t.send(link.T_PUSH_CHUNK, payload)
+            self.inflight[seq] = off
+            self.next_off = min(len(self.blob), off + self.chunk)
+
+    def _handle(self, frame: link.Frame) -> bool:
+        if frame.ftype != link.T_PUSH_CHUNK | link.RESPONSE or frame.seq not in self.inflight:
+            return False  # a stale answer to a chunk from before a go-back
+        del self.inflight[frame.seq]
+        status, data = frame.payload[0], bytes(frame.payload[1:])
+        if status == link.OK:
+            received = struct.unpack_from("<I", data)[0]
+            if received > self.acked:
+                self.acked = received
+                if self.progress:
+                    self.progress(self.acked, len(self.blob))
+            return True
+        if status == link.E_OFFSET:
+            self._go_back(struct.unpack_from("<I", data)[0])
+            return True
+        raise refusal(self.session.info, status, data)
+
+    def _go_back(self, offset: int) -> None:
+        self.retransmitted += max(0, self.next_off - offset)
+        self.inflight.clear()
+        self.acked = max(self.acked, offset) if offset <= len(self.blob) else self.acked
+        self.next_off = self.acked

@@ -1,0 +1,206 @@
+# Crash-safe show storage (cuefw.store) with real file operations in a scratch directory.
+# Runs under CPython and MicroPython (firmware test convention).
+import hashlib
+import os
+import struct
+
+from cuefw import link, showfile
+from cuefw.store import LIVE, META, NEW, PREV, TMP, Store, StoreError
+
+_counter = [0]
+
+
+def make_show(tag, filler=300):
+    """A minimal compiled show that showfile.verify accepts: header, body, trailing SHA-256."""
+    file_len = showfile.HEADER_LEN + filler + showfile.HASH_LEN
+    head = showfile.MAGIC + struct.pack(
+        "<HHI", showfile.FORMAT_VERSION, showfile.HEADER_LEN, file_len
+    )
+    head += bytes(showfile.HEADER_LEN - len(head))
+    body = head + bytes((tag * 31 + i) & 0xFF for i in range(filler))
+    return body + hashlib.sha256(body).digest()
+
+
+def fresh_dir():
+    _counter[0] += 1
+    pid = os.getpid() if hasattr(os, "getpid") else 0
+    path = f"/tmp/cuefw-store-{pid}-{_counter[0]}"
+    try:
+        os.mkdir(path)
+    except OSError:
+        for name in os.listdir(path):
+            os.remove(path + "/" + name)
+    return path
+
+
+def files(root):
+    return sorted(os.listdir(root))
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def push(store, blob, chunk=64):
+    off = store.begin(len(blob), blob[-32:])
+    while off < len(blob):
+        off = store.write(off, blob[off : off + chunk])
+    return store.commit()
+
+
+def test_push_then_boot_loads_it_and_keeps_previous():
+    root = fresh_dir()
+    a, b = make_show(1), make_show(2, 500)
+    store = Store(root, hashlib.sha256)
+    assert store.boot() is None
+    push(store, a)
+    push(store, b)
+    assert files(root) == [LIVE, PREV]
+    assert read(root + "/" + LIVE) == b and read(root + "/" + PREV) == a
+    assert Store(root, hashlib.sha256).boot() == root + "/" + LIVE
+
+
+def test_corrupt_live_falls_back_to_previous():
+    root = fresh_dir()
+    store = Store(root, hashlib.sha256)
+    push(store, make_show(1))
+    push(store, make_show(2))
+    with open(root + "/" + LIVE, "r+b") as f:
+        f.seek(100)
+        f.write(b"\xff\xfe")
+    assert Store(root, hashlib.sha256).boot() == root + "/" + PREV
+
+
+def test_hash_mismatch_refused_and_live_untouched():
+    root = fresh_dir()
+    store = Store(root, hashlib.sha256)
+    a = make_show(1)
+    push(store, a)
+    b = bytearray(make_show(2))
+    b[90] ^= 1  # corrupted in transit: content no longer matches its trailing hash
+    store.begin(len(b), bytes(b[-32:]))
+    store.write(0, bytes(b))
+    try:
+        store.commit()
+        raise AssertionError("corrupt show committed")
+    except StoreError as e:
+        assert e.code == link.E_HASH
+    assert read(root + "/" + LIVE) == a
+    assert TMP not in files(root)
+
+
+def test_gap_refused_with_expected_offset_and_retransmission_accepted():
+    root = fresh_dir()
+    store = Store(root, hashlib.sha256)
+    blob = make_show(3)
+    store.begin(len(blob), blob[-32:])
+    assert store.write(0, blob[:100]) == 100
+    try:
+        store.write(200, blob[200:300])
+        raise AssertionError("gap accepted")
+    except StoreError as e:
+        assert e.code == link.E_OFFSET and e.expected == 100
+    assert store.write(50, blob[50:150]) == 150  # overlaps: only the new part is written
+    assert store.write(0, blob[:100]) == 150  # a duplicate changes nothing
+    store.write(150, blob[150:])
+    store.commit()
+    assert read(root + "/" + LIVE) == blob
+
+
+def test_too_large_refused():
+    store = Store(fresh_dir(), hashlib.sha256, max_size=1000)
+    try:
+        store.begin(1001, bytes(32))
+        raise AssertionError("no error raised")
+    except StoreError as e:
+        assert e.code == link.E_TOO_LARGE
+
+
+def test_resume_after_power_cut_continues_from_what_is_on_disk():
+    root = fresh_dir()
+    blob = make_show(4, 2000)
+    store = Store(root, hashlib.sha256)
+    store.begin(len(blob), blob[-32:])
+    store.write(0, blob[:1000])
+    store.f.flush()
+    # power cut: the Store object is gone, the files stay
+    again = Store(root, hashlib.sha256)
+    assert again.begin(len(blob), blob[-32:]) == 1000
+    again.write(1000, blob[1000:])
+    again.commit()
+    assert read(root + "/" + LIVE) == blob
+    assert files(root) == [LIVE]
+
+
+def test_resume_within_same_session_and_restart_for_other_show():
+    root = fresh_dir()
+    a, b = make_show(5, 1000), make_show(6, 1000)
+    store = Store(root, hashlib.sha256)
+    store.begin(len(a), a[-32:])
+    store.write(0, a[:400])
+    assert store.begin(len(a), a[-32:]) == 400
+    assert store.begin(len(b), b[-32:]) == 0  # another show: start over
+    assert Store(root, hashlib.sha256).begin(len(a), a[-32:]) == 0
+
+
+def _flaky_rename(real_rename, fail_at):
+    calls = [0]
+
+    def rename(src, dst):
+        if calls[0] == fail_at:
+            raise OSError(5)  # the power goes here
+        calls[0] += 1
+        real_rename(src, dst)
+
+    return rename
+
+
+def test_interrupted_at_every_rename_leaves_a_verifiable_show():
+    a, b = make_show(7), make_show(8)
+    for fail_at in range(4):
+        root = fresh_dir()
+        store = Store(root, hashlib.sha256)
+        push(store, a)
+        store.begin(len(b), b[-32:])
+        store.write(0, b)
+        real_rename = os.rename
+        os.rename = _flaky_rename(real_rename, fail_at)
+        try:
+            store.commit()
+            crashed = False
+        except OSError:
+            crashed = True
+        finally:
+            os.rename = real_rename
+        booted = Store(root, hashlib.sha256).boot()
+        assert booted is not None
+        got = read(booted)
+        assert got == (a if fail_at == 0 else b), fail_at
+        assert crashed == (fail_at < 3)
+
+
+def test_stray_unverifiable_new_is_discarded_at_boot():
+    root = fresh_dir()
+    store = Store(root, hashlib.sha256)
+    a = make_show(9)
+    push(store, a)
+    with open(root + "/" + NEW, "wb") as f:
+        f.write(b"CNSH half written")
+    assert Store(root, hashlib.sha256).boot() == root + "/" + LIVE
+    assert NEW not in files(root)
+
+
+def test_abort_removes_transfer_state():
+    root = fresh_dir()
+    store = Store(root, hashlib.sha256)
+    blob = make_show(10)
+    store.begin(len(blob), blob[-32:])
+    store.write(0, blob[:10])
+    store.abort()
+    assert TMP not in files(root) and META not in files(root)
+    try:
+        store.write(10, blob[10:20])
+        raise AssertionError("no error raised")
+    except StoreError as e:
+        assert e.code == link.E_NO_TRANSFER

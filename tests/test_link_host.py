@@ -1,0 +1,178 @@
+"""Host <-> node over a real pty pair and pyserial, with the firmware's NodeLink and Store
+running in-process on real files (tests/link_support.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+import serial
+from cuefw import link, showfile
+from cuefw.store import LIVE, PREV
+from cuenode import nodeops
+from cuenode.errors import CuenodeError
+from cuenode.transport import Transport
+from link_support import PtyNode, RecordingNode, demo_blob, sized_blob
+
+
+@pytest.fixture
+def node(tmp_path):
+    with PtyNode(tmp_path) as n:
+        yield n
+
+
+def test_hello_reports_identity(node):
+    with nodeops.connect(node.port) as s:
+        assert s.info.node_id == "stage-left"
+        assert s.info.proto == link.PROTOCOL_VERSION
+        assert s.info.window == 8 and s.info.chunk == 2048
+
+
+def test_go_status_log_round_trip(node):
+    with nodeops.connect(node.port) as s:
+        assert nodeops.go(s) == {"cue": 0}
+        assert nodeops.go(s) == {"cue": 1}
+        nodeops.arm(s)
+        st = nodeops.status(s)
+        assert st["cue"] == 1 and st["armed"] is True and st["port"] == node.port
+        assert st["link"]["crc"] == 0
+        assert [e[1] for e in nodeops.log(s)] == ["GO cue 0", "GO cue 1"]
+        assert nodeops.goto(s, "12.25") == {"cue_number": 12250}
+
+
+def test_push_is_verified_committed_and_previous_kept(node, tmp_path):
+    first, second = demo_blob(n_cues=10), demo_blob(n_cues=60)
+    seen = []
+    with nodeops.connect(node.port) as s:
+        nodeops.push(s, first, "stage-left")
+        result = nodeops.push(s, second, "stage-left", progress=lambda d, t: seen.append(d))
+    assert result.switched and result.resumed_from == 0
+    assert (tmp_path / LIVE).read_bytes() == second
+    assert (tmp_path / PREV).read_bytes() == first
+    assert seen[-1] == len(second) and seen == sorted(seen)
+    assert showfile.verify(io.BytesIO(second), hashlib.sha256)
+
+
+def test_push_keeps_several_chunks_in_flight(node):
+    """Not stop-and-wait: the host sends a window of chunks before it waits for an answer."""
+    blob = sized_blob("stage-left", 64 * 1024)
+    chunks_sent: list[int] = []
+    sent_at_first_wait: list[int] = []
+    with nodeops.connect(node.port) as s:
+        real_send, real_receive = s.transport.send, s.transport.receive
+
+        def send(ftype, payload=b"", seq=None):
+            if ftype == link.T_PUSH_CHUNK:
+                chunks_sent.append(seq)
+            return real_send(ftype, payload, seq)
+
+        def receive(timeout):
+            if chunks_sent and not sent_at_first_wait:
+                sent_at_first_wait.append(len(chunks_sent))
+            return real_receive(timeout)
+
+        s.transport.send, s.transport.receive = send, receive
+        nodeops.push(s, blob, "stage-left")
+    assert sent_at_first_wait == [8]
+    assert len(chunks_sent) == -(-len(blob) // 2048)  # every chunk once: a clean line
+
+
+def test_push_through_a_noisy_line_still_exact(tmp_path):
+    blob = sized_blob("stage-left", 96 * 1024)
+    with PtyNode(tmp_path, seed=7) as node:
+        node.corrupt_rate = 0.15  # of the node's reads get one bit flipped
+        with nodeops.connect(node.port) as s:
+            result = nodeops.push(s, blob, "stage-left")
+        errors = node.nodelink.deframer.errors()
+    assert (tmp_path / LIVE).read_bytes() == blob
+    assert errors > 0 and result.retransmitted > 0
+
+
+def test_push_resumes_after_the_cable_is_pulled(tmp_path, monkeypatch):
+    blob = sized_blob("stage-left", 64 * 1024)
+    monkeypatch.setattr(nodeops, "PUSH_RETRIES", 1)
+    monkeypatch.setattr(nodeops, "PUSH_TIMEOUT_S", 0.3)
+    with PtyNode(tmp_path) as node:
+        node.drop_after_chunks = 10
+        with nodeops.connect(node.port) as s, pytest.raises(CuenodeError, match="resumes"):
+            nodeops.push(s, blob, "stage-left")
+        assert not (tmp_path / LIVE).exists()
+        node.drop_after_chunks, node.silent = None, False
+        with nodeops.connect(node.port) as s:
+            result = nodeops.push(s, blob, "stage-left")
+    assert result.resumed_from >= 10 * 2048 - 1
+    assert (tmp_path / LIVE).read_bytes() == blob
+
+
+def test_wrong_node_refused_naming_both_then_forced(tmp_path):
+    blob = demo_blob("stage-left")
+    with PtyNode(tmp_path, RecordingNode("stage-right")) as node, nodeops.connect(node.port) as s:
+        with pytest.raises(CuenodeError) as err:
+            nodeops.push(s, blob, "stage-left")
+        msg = err.value.format_message()
+        assert "'stage-left'" in msg and "'stage-right'" in msg and "--force" in msg
+        assert "\n" not in msg
+        assert not (tmp_path / LIVE).exists()
+        nodeops.push(s, blob, "stage-left", force_identity=True)
+    assert (tmp_path / LIVE).read_bytes() == blob
+
+
+def test_show_too_large_refused_before_sending(tmp_path):
+    blob = demo_blob()
+    with PtyNode(tmp_path, max_show=len(blob) - 1) as node, nodeops.connect(node.port) as s:
+        with pytest.raises(CuenodeError, match="holds at most"):
+            nodeops.push(s, blob, "stage-left")
+        assert node.chunks_seen == 0
+
+
+def test_silent_port_is_no_firmware_error(tmp_path):
+    with PtyNode(tmp_path) as node:
+        node.silent = True
+        with pytest.raises(CuenodeError) as err:
+            nodeops.connect(node.port)
+    assert err.value.format_message() == (
+        f"no cuenode firmware answered on {node.port} — flash it with `cuenode flash`"
+    )
+
+
+def test_port_busy(node):
+    holder = serial.Serial(node.port, exclusive=True)
+    try:
+        with pytest.raises(CuenodeError, match="^port busy — is another program using it?"):
+            nodeops.connect(node.port)
+    finally:
+        holder.close()
+
+
+def test_missing_port():
+    with pytest.raises(CuenodeError, match="no such port /dev/nonexistent-cuenode"):
+        nodeops.connect("/dev/nonexistent-cuenode")
+
+
+def test_wrong_protocol_version_named(node):
+    """A node from a future firmware answers HELLO with protocol 99."""
+    node.override = lambda f: link.response(f.ftype, f.seq, link.OK, bytes([99]) + b"{}")
+    with pytest.raises(CuenodeError, match="speaks link protocol 99, this cuenode speaks 1"):
+        nodeops.connect(node.port)
+
+
+def test_retried_go_is_not_a_double_go(node):
+    """Resending with the same seq (as the transport does after a lost answer) runs GO once."""
+    with Transport(node.port) as t:
+        seq = t.next_seq()
+        for _ in range(3):
+            t.send(link.T_GO, b"", seq)
+            frame = t.receive(2.0)
+            assert frame is not None and frame.seq == seq
+    assert [c[0] for c in node.node.calls] == ["go"]
+
+
+def test_loop_url_transport_round_trip():
+    """serial_for_url: loop:// echoes our own frames; responses are recognised by type."""
+    with Transport("loop://", timeout=0.2, retries=0) as t:
+        assert t.request(link.T_STATUS) is None  # requests echo back, no response arrives
+        seq = t.next_seq()
+        t.write(link.response(link.T_STATUS, seq, link.OK, b"{}"))
+        frame = t.receive(1.0)
+        assert frame.seq == seq and frame.payload == b"\x00{}"
