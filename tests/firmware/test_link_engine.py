@@ -1,0 +1,165 @@
+# The link driving the real cue engine (cuefw.nodeapi.EngineNode): push a compiled show over
+# frames into a real Store, GO, and read the universe; deferred switch between cues.
+# Runs under CPython and MicroPython (firmware test convention).
+import hashlib
+import json
+import os
+import struct
+
+from cuefw import link
+from cuefw.engine import Engine
+from cuefw.eventlog import EventLog
+from cuefw.governor import RelayGovernor
+from cuefw.nodeapi import EngineNode, cue_text
+from cuefw.nodelink import NodeLink
+from cuefw.store import Store
+from cuefw.universe import Universe
+
+_counter = [0]
+
+
+def _data(name):
+    try:
+        here = __file__
+    except NameError:
+        here = "tests/firmware/x.py"
+    base = here.rsplit("/", 1)[0] if "/" in here else "."
+    return base + "/data/" + name
+
+
+def blob(name):
+    with open(_data(name), "rb") as f:
+        return f.read()
+
+
+def fresh_dir():
+    _counter[0] += 1
+    pid = os.getpid() if hasattr(os, "getpid") else 0
+    path = f"/tmp/cuefw-linkeng-{pid}-{_counter[0]}"
+    try:
+        os.mkdir(path)
+    except OSError:
+        for name in os.listdir(path):
+            os.remove(path + "/" + name)
+    return path
+
+
+def make(node_id="fade", root=None):
+    log = EventLog(64)
+    uni = Universe()
+    gov = RelayGovernor(4, log)
+    eng = Engine(uni, gov, log)
+    store = Store(root or fresh_dir(), hashlib.sha256, max_size=65536)
+    node = EngineNode(eng, gov, log, store, node_id, "emulator", "0.1.0", 0)
+    return node, NodeLink(node, store, 512, 4), uni
+
+
+class Host:
+    def __init__(self, nl):
+        self.nl = nl
+        self.seq = 0
+
+    def ask(self, ftype, payload=b"", now=0):
+        self.seq += 1
+        out = self.nl.feed(link.encode(ftype, self.seq, payload), now)
+        f = link.Deframer().feed(out)[0]
+        return f.payload[0], bytes(f.payload[1:])
+
+    def push(self, data, now=0, flags=0):
+        st, r = self.ask(link.T_PUSH_BEGIN, link.pack_begin(len(data), data[-32:], "fade", 0), now)
+        assert st == link.OK, r
+        for off in range(0, len(data), 512):
+            st, r = self.ask(link.T_PUSH_CHUNK, struct.pack("<I", off) + data[off : off + 512], now)
+            assert st == link.OK
+        st, r = self.ask(link.T_PUSH_COMMIT, bytes([flags]), now)
+        assert st == link.OK, r
+        return json.loads(r)
+
+
+def test_cue_text():
+    assert cue_text(12250) == "12.25" and cue_text(3000) == "3" and cue_text(1005) == "1.005"
+    assert cue_text(-1) == ""
+
+
+def test_push_then_go_moves_the_light():
+    node, nl, uni = make()
+    host = Host(nl)
+    assert host.push(blob("fade.cnshow")) == {"switched": True}
+    st, r = host.ask(link.T_GO, b"", 100)
+    assert st == link.OK and json.loads(r) == {"cue": "1", "next": "2"}
+    node.engine.tick(1100)  # cue 1: slot 1 up to 255 in 1 s
+    assert uni.frame[1] == 255
+    st, r = host.ask(link.T_STATUS, b"", 1100)
+    status = json.loads(r)
+    assert status["cue"] == "1" and status["show"] == "fade timing" and status["mode"] == "running"
+    assert status["show_hash"] == blob("fade.cnshow")[-32:].hex()
+
+
+def test_refused_go_names_the_reason():
+    node, nl, uni = make()
+    host = Host(nl)
+    st, r = host.ask(link.T_GO)
+    assert st == link.E_ENGINE and r == b"GO refused: no-show"
+    host.push(blob("fade.cnshow"))
+    host.ask(link.T_GO, b"", 0)
+    st, r = host.ask(link.T_GO, b"", 100)  # within the show's 500 ms GO protection
+    assert st == link.E_ENGINE and r == b"GO refused: go-protect"
+
+
+def test_goto_by_number_and_unknown_cue():
+    node, nl, uni = make()
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    st, r = host.ask(link.T_GOTO, struct.pack("<i", 4000), 0)
+    assert st == link.OK and json.loads(r)["cue"] == "4"
+    st, r = host.ask(link.T_GOTO, struct.pack("<i", 4500), 0)
+    assert st == link.E_ENGINE and b"no-such-cue" in r
+
+
+def test_new_show_waits_for_the_fade_then_switches():
+    node, nl, uni = make()
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    host.ask(link.T_GO, b"", 0)  # a 1 s fade (slot 1) and a 2 s one
+    node.engine.tick(500)
+    assert host.push(blob("fade.cnshow"), now=500) == {"switched": False}
+    assert json.loads(host.ask(link.T_STATUS, b"", 500)[1])["pending_show"] is True
+    node.poll(600)
+    assert node.pending and node.engine.current_number == 1000
+    node.engine.tick(5000)  # fades done
+    node.poll(5000)
+    assert not node.pending and node.engine.standby  # the new show stands by for GO
+    assert uni.frame[1] == 255  # levels on stage untouched by the switch
+
+
+def test_forced_switch_mid_fade():
+    node, nl, uni = make()
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    host.ask(link.T_GO, b"", 0)
+    node.engine.tick(500)
+    assert host.push(blob("fade.cnshow"), 500, link.F_FORCE_SWITCH) == {"switched": True}
+    assert node.engine.standby
+
+
+def test_boot_loads_the_stored_show():
+    node, nl, uni = make()
+    Host(nl).push(blob("relays.cnshow"))
+    again, nl2, uni2 = make(root=node.store.root)
+    assert again.boot(0) is not None
+    assert again.show_info()[0] == node.show_info()[0]
+    st = again.status(0)
+    assert [r[0] for r in st["relays"]] == ["fog", "strobe", "house"]
+
+
+def test_log_pages_with_node_timestamps():
+    node, nl, uni = make()
+    host = Host(nl)
+    host.push(blob("fade.cnshow"), now=7)
+    host.ask(link.T_GO, b"", 1234)
+    st, r = host.ask(link.T_LOG, struct.pack("<IH", 0, 10))
+    got = json.loads(r)
+    assert got["events"][-1] == [1234, "go 0 1000"]
+    assert got["events"][0][0] == 7 and got["next"] == len(got["events"])
+    st, r = host.ask(link.T_LOG, struct.pack("<IH", got["next"], 10))
+    assert json.loads(r)["events"] == []
