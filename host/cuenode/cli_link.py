@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -134,10 +134,10 @@ def _check_is(s: Session, node_id: str) -> None:
 def load_parts(path: Path) -> dict[str, bytes]:
     """The compiled show for each node: compiled from YAML, or one already compiled file."""
     if path.suffix.lower() in (".yaml", ".yml"):
-        from cuenode.compiler import compile_show
-        from cuenode.show import load_show
+        from cuenode import compiler
+        from cuenode.cli_compile import load_valid_show
 
-        return dict(compile_show(load_show(path)))
+        return dict(compiler.compile_show(load_valid_show(path)))
     blob = path.read_bytes()
     try:
         reader = showfile.ShowReader(io.BytesIO(blob))
@@ -178,15 +178,21 @@ def _push_one(
         click.echo(f"{s.info.label()}: already running this show ({len(blob)} bytes)")
         return
     label = f"{show_node} → {s.info.port}"
-    with click.progressbar(length=len(blob), label=label, show_pos=True, width=30) as bar:
+    with ExitStack() as stack:
+        bars: list = []
 
         def progress(done: int, total: int) -> None:
-            bar.update(done - bar.pos)
+            if not bars:  # opened only once the node has accepted the show
+                bars.append(
+                    stack.enter_context(
+                        click.progressbar(length=total, label=label, show_pos=True, width=30)
+                    )
+                )
+            bars[0].update(done - bars[0].pos)
 
         result = nodeops.push(
             s, blob, show_node, force_identity=force, force_switch=switch_now, progress=progress
         )
-        bar.update(len(blob) - bar.pos)
     when = "switched now" if result.switched else "switches at the next cue"
     resumed = f", resumed at {result.resumed_from}" if result.resumed_from else ""
     click.echo(
