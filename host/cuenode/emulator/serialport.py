@@ -69,6 +69,8 @@ class SerialPort:
         """Block (really) up to timeout_ms for input; -1 = forever. For select.poll."""
         if self.rx:
             return True
+        if timeout_ms == 0 and self.loop.depth > 0:
+            return False  # firmware under the loop: the loop itself reads the socket
         if timeout_ms == 0:
             self._drain_nonblocking()
             return bool(self.rx)

@@ -38,6 +38,7 @@ class NodeConfig:
     node_id: str
     virtual: bool = False
     baud: int = 0  # 0: unpaced (native USB CDC); N: 8N1 at N baud, 10 bits a byte
+    runtime: str = "cpython"  # or "micropython": the WebAssembly build under Node.js
 
 
 @dataclass

@@ -244,6 +244,12 @@ class Loop:
         self.clock.set_virtual(target_us)
         self._run_ready()
 
+    def clear_tasks(self) -> None:
+        """asyncio.run() has returned: the program's other tasks never run again."""
+        self.ready = deque(e for e in self.ready if not isinstance(e[0], Task))
+        self.timers = [t for t in self.timers if not isinstance(t[2], Task)]
+        heapq.heapify(self.timers)
+
     def run_until(self, task: Task) -> Any:
         self.depth += 1
         try:
@@ -251,6 +257,8 @@ class Loop:
                 self.run_once()
         finally:
             self.depth -= 1
+            if self.depth == 0:
+                self.clear_tasks()
         if task.exc is not None:
             raise task.exc
         return task.result
@@ -287,6 +295,8 @@ class _LoopFacade:
             _loop.run_forever()
         finally:
             _loop.depth -= 1
+            if _loop.depth == 0:
+                _loop.clear_tasks()
 
     def run_until_complete(self, awaitable: Any) -> Any:
         return run(awaitable)

@@ -1,0 +1,33 @@
+# Emulator board driver: the same interface as board_rp2 / board_esp32, over the emulated
+# board's hardware (`emu_hw`, the emulator's stand-in for PIO+DMA or a UART FIFO).
+import emu_hw
+
+
+class DmxOut:
+    """DMX512 transmitter. send() starts a frame in the background; busy() until it ends."""
+
+    def __init__(self, tx_pin, de_pin, break_us=176, mab_us=12):
+        self.de = de_pin
+        self.line = emu_hw.DmxLine(tx_pin, break_us, mab_us)
+
+    def busy(self):
+        return self.line.busy()
+
+    def send(self, frame):
+        self.line.send(frame)
+
+    def probe(self, app, now):
+        """Debug probe for the live view (like reading RAM over SWD): not on real boards."""
+        e = app.engine
+        emu_hw.publish(
+            node=app.node_id,
+            show=app.show_name,
+            mode=e.mode,
+            cue=e.current_number,
+            next=e.next_number,
+            progress=e.progress(now),
+            armed=app.gov.armed,
+            relays=list(app.gov.state),
+            frames=app.frames,
+            buttons=[app.buttons.stable[i] for i in range(len(app.button_pins))],
+        )

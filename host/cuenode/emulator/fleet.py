@@ -1,0 +1,90 @@
+"""A set of virtual nodes with the firmware (and optionally a show) flashed: what
+`cuenode emulate`, the tests and the HIL suite start."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cuenode.emulator.supervisor import NodeConfig, Supervisor, VirtualNode, install_firmware
+from cuenode.paths import BOARDS_DIR, FIRMWARE_DIR
+
+SHOW_FILE = "show.bin"  # cuefw.store.LIVE
+ID_FILE = "node.id"  # read by firmware/main.py
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    node_id: str
+    show: bytes | None  # compiled show to preload, or None
+
+
+def plan_nodes(count: int, shows: dict[str, bytes] | None) -> list[NodePlan]:
+    """Node ids and shows: the show's nodes first; extra nodes reuse them as `<id>-2`, ..."""
+    if not shows:
+        return [NodePlan(f"node-{k + 1}", None) for k in range(count)]
+    ids = sorted(shows)
+    plans = []
+    for k in range(count):
+        base = ids[k % len(ids)]
+        round_ = k // len(ids)
+        plans.append(NodePlan(base if round_ == 0 else f"{base}-{round_ + 1}", shows[base]))
+    return plans
+
+
+def compile_show_file(path: Path) -> dict[str, bytes]:
+    """Validate and compile a show YAML; CuenodeError (one line per problem) if it is bad."""
+    from cuenode.cli_compile import load_valid_show
+    from cuenode.compiler import compile_show
+
+    return compile_show(load_valid_show(path))
+
+
+def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = True) -> None:
+    """Erase (if fresh) and write firmware, identity and show, as `cuenode flash` would."""
+    if fresh and flash_dir.exists():
+        shutil.rmtree(flash_dir)
+    install_firmware(flash_dir, FIRMWARE_DIR, BOARDS_DIR / "emulator.py")
+    (flash_dir / ID_FILE).write_text(node_id + "\n")
+    if show is not None:
+        (flash_dir / SHOW_FILE).write_bytes(show)
+
+
+class Fleet:
+    def __init__(self, workdir: str | Path, runtime: str = "cpython") -> None:
+        self.sup = Supervisor(workdir)
+        self.runtime = runtime
+        self.nodes: list[VirtualNode] = []
+
+    def add(
+        self, plan: NodePlan, virtual: bool = False, baud: int = 0, fresh: bool = True
+    ) -> VirtualNode:
+        config = NodeConfig(plan.node_id, virtual=virtual, baud=baud, runtime=self.runtime)
+        node = self.sup.add(config)
+        flash_node(node.flash_dir, plan.node_id, plan.show, fresh)
+        self.nodes.append(node)
+        return node
+
+    def start(self, wait: bool = True, timeout: float = 20.0) -> float:
+        """Power every node on; returns seconds until all answer on their world socket."""
+        t0 = time.monotonic()
+        for node in self.nodes:
+            self.sup.start(node)
+        if wait:
+            for node in self.nodes:
+                node.world(timeout=timeout).close()
+        return time.monotonic() - t0
+
+    def node(self, node_id: str) -> VirtualNode:
+        return self.sup.nodes[node_id]
+
+    def stop(self) -> None:
+        self.sup.stop()
+
+    def __enter__(self) -> Fleet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
