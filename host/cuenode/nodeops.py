@@ -103,9 +103,15 @@ def refusal(info: NodeInfo, status: int, data: bytes) -> CuenodeError:
             f"'{who['node']}'",
             "push to the right node, or use --force to override",
         )
+    if status == link.E_NO_TRANSFER:
+        return CuenodeError(
+            f"{info.label()} lost the transfer (did it restart?)",
+            "run the push again: it resumes where it stopped",
+        )
     text = data.decode(errors="replace") if status != link.E_OFFSET else ""
     what = link.STATUS_NAMES.get(status, f"error {status}")
-    return CuenodeError(f"{info.label()} refused: {what}" + (f": {text}" if text else ""))
+    detail = f": {text}" if text and text != what else ""
+    return CuenodeError(f"{info.label()} refused: {what}{detail}")
 
 
 # --- connecting ------------------------------------------------------------------------------
@@ -123,18 +129,27 @@ def connect(port: str, *, baudrate: int = 115200) -> Session:
             retries=HELLO_RETRIES,
         )
         if reply is None:
-            raise no_firmware(port, transport.saw_repl_prompt())
+            raise no_firmware(port, _at_repl(transport))
         return Session(transport, parse_hello(port, reply.data))
     except BaseException:
         transport.close()
         raise
 
 
+def _at_repl(transport: Transport) -> bool:
+    """A MicroPython REPL answers a bare line with its prompt; cuenode ignores it (a runt)."""
+    if transport.saw_repl_prompt():
+        return True
+    transport.write(b"\r\n")
+    transport.receive(0.3)  # collects raw bytes into raw_tail; no frame is expected
+    return transport.saw_repl_prompt()
+
+
 def no_firmware(port: str, at_repl: bool) -> CuenodeError:
     if at_repl:
         return CuenodeError(
             f"the node on {port} is at the MicroPython REPL, not running cuenode",
-            "restart it with `mpremote connect PORT reset` (or unplug and replug it)",
+            f"restart cuenode with `mpremote connect {port} reset` (or unplug and replug it)",
         )
     return CuenodeError(f"no cuenode firmware answered on {port}", "flash it with `cuenode flash`")
 
@@ -222,13 +237,30 @@ def goto(session: Session, cue: str) -> dict:
     return _control(session, link.T_GOTO, struct.pack("<i", cue_thousandths(cue)))
 
 
+def refresh(session: Session) -> NodeInfo:
+    """Ask HELLO again: identity and running show as they are now (after a push or switch)."""
+    reply = session.transport.request(link.T_HELLO, bytes([link.PROTOCOL_VERSION]))
+    if reply is None or not reply.ok:
+        raise CuenodeError(
+            f"{session.info.label()} is not answering",
+            "check the cable; if the node rebooted, run the command again",
+        )
+    session.info = parse_hello(session.info.port, reply.data)
+    return session.info
+
+
 def status(session: Session) -> dict:
     st = json.loads(session.call(link.T_STATUS))
-    st.setdefault("node", session.info.node_id)
-    st.setdefault("fw_version", session.info.fw_version)
-    st.setdefault("show", session.info.show_name)
-    st.setdefault("show_hash", session.info.show_hash)
-    st["port"] = session.info.port
+    info = refresh(session)
+    for key, value in (
+        ("node", info.node_id),
+        ("fw_version", info.fw_version),
+        ("board", info.board),
+        ("show", info.show_name),
+        ("show_hash", info.show_hash),
+    ):
+        st.setdefault(key, value)
+    st["port"] = info.port
     return st
 
 
