@@ -35,12 +35,21 @@ def make_show(node_id: str, size: int, variant: int) -> bytes:
     per_cue = 32 + 4 * n_params + 16
     n_cues = max(1, size // per_cue)
     cues = tuple(
-        showbin.CueRec(number=(i + 1) * 1000, label=f"cue {i + 1}", up_ms=1000,
-                       changes=tuple((p, (i * 7 + p + variant) % 256) for p in range(n_params)))
-        for i in range(n_cues))
-    show = showbin.NodeShow(node_id=node_id, show_name=f"bench {variant}",
-                            params=tuple((p + 1, 0) for p in range(n_params)),
-                            base_look=(0,) * n_params, cues=cues)
+        showbin.CueRec(
+            number=(i + 1) * 1000,
+            label=f"cue {i + 1}",
+            up_ms=1000,
+            changes=tuple((p, (i * 7 + p + variant) % 256) for p in range(n_params)),
+        )
+        for i in range(n_cues)
+    )
+    show = showbin.NodeShow(
+        node_id=node_id,
+        show_name=f"bench {variant}",
+        params=tuple((p + 1, 0) for p in range(n_params)),
+        base_look=(0,) * n_params,
+        cues=cues,
+    )
     return showbin.encode(show)
 
 
@@ -65,8 +74,12 @@ def bench_status(port: str, n: int) -> list[float]:
 
 def mpremote(port: str, *args: str) -> float:
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "mpremote"), "connect", port, *args], check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        [str(BIN / "mpremote"), "connect", port, *args],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     return time.perf_counter() - t0
 
 
@@ -87,8 +100,12 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=256 * 1024)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--status", type=int, default=300)
-    ap.add_argument("--baud", type=int, default=0,
-                    help="pace the node's serial to N baud 8N1 (0: unpaced, like USB CDC)")
+    ap.add_argument(
+        "--baud",
+        type=int,
+        default=0,
+        help="pace the node's serial to N baud 8N1 (0: unpaced, like USB CDC)",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     blobs = [make_show("bench", args.size, v) for v in (1, 2)]

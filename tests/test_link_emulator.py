@@ -169,3 +169,22 @@ def test_power_cut_at_any_point_of_a_push_leaves_a_verifiable_show(fleet, demo, 
     world.close()
     assert outcomes == {"old", "new"} and cuts == writes_per_push
     assert resumed >= 5  # transfers cut mid-way continued from the bytes already on flash
+
+
+def test_repl_request_drops_the_node_to_the_repl(fleet, demo):
+    node = fleet.add(NodePlan("stage", demo))
+    fleet.start()
+    world = node.world()
+    with nodeops.connect(node.tty) as s:
+        nodeops.request_repl(s)
+    deadline = time.monotonic() + 10
+    while world.state()["repl"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert world.state()["repl"] != "running"
+    run = subprocess.run(
+        [str(BIN / "mpremote"), "connect", node.tty, "exec", "print(7)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.stdout.strip() == "7"

@@ -176,3 +176,28 @@ def test_loop_url_transport_round_trip():
         t.write(link.response(link.T_STATUS, seq, link.OK, b"{}"))
         frame = t.receive(1.0)
         assert frame.seq == seq and frame.payload == b"\x00{}"
+
+
+def test_usb_discovery_by_vid_pid_and_serial(monkeypatch):
+    """USB enumeration is the hardware boundary: list_ports.comports() is given fake ports."""
+    from cuenode import transport
+    from serial.tools.list_ports_common import ListPortInfo
+
+    def port(device, vid, pid, serial_number):
+        p = ListPortInfo(device, skip_link_detection=True)
+        p.vid, p.pid, p.serial_number, p.description = vid, pid, serial_number, "desc"
+        return p
+
+    ports = [
+        port("/dev/ttyACM1", 0x2E8A, 0x0005, "E661A4"),
+        port("/dev/ttyUSB0", 0x10C4, 0xEA60, "0001"),
+        port("/dev/ttyACM0", 0x2E8A, 0x0005, "E661B7"),
+        port("/dev/ttyUSB9", 0x0403, 0x6001, "FT1"),  # some other USB-serial device
+        port("/dev/ttyS0", None, None, None),
+    ]
+    monkeypatch.setattr(transport.list_ports, "comports", lambda: ports)
+    found = transport.usb_ports()
+    assert [p.device for p in found] == ["/dev/ttyACM0", "/dev/ttyACM1", "/dev/ttyUSB0"]
+    assert found[0].description.startswith("Raspberry Pi Pico")
+    assert [p.device for p in transport.usb_ports(serial_number="E661A4")] == ["/dev/ttyACM1"]
+    assert [p.device for p in transport.usb_ports(vid=0x0403)] == ["/dev/ttyUSB9"]
