@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cuefw import link
 from cuefw.nodelink import NodeLink
-from cuefw.store import Store
+from cuefw.store import Store, make_inflater
 from cuenode import showbin
 
 
@@ -99,9 +99,15 @@ class PtyNode:
         chunk: int = 2048,
         window: int = 8,
         seed: int = 1,
+        inflate: bool = True,
     ) -> None:
         self.node = node or RecordingNode()
-        self.store = Store(str(flash_dir), hashlib.sha256, max_size=max_show)
+        self.store = Store(
+            str(flash_dir),
+            hashlib.sha256,
+            max_size=max_show,
+            inflate=make_inflater() if inflate else None,
+        )
         self.nodelink = NodeLink(self.node, self.store, chunk, window)
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)

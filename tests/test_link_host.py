@@ -50,7 +50,7 @@ def test_push_is_verified_committed_and_previous_kept(node, tmp_path):
     assert result.switched and result.resumed_from == 0
     assert (tmp_path / LIVE).read_bytes() == second
     assert (tmp_path / PREV).read_bytes() == first
-    assert seen[-1] == len(second) and seen == sorted(seen)
+    assert seen[-1] == result.wire_bytes and seen == sorted(seen)  # progress: bytes sent
     assert showfile.verify(io.BytesIO(second), hashlib.sha256)
 
 
@@ -73,9 +73,9 @@ def test_push_keeps_several_chunks_in_flight(node):
             return real_receive(timeout)
 
         s.transport.send, s.transport.receive = send, receive
-        nodeops.push(s, blob, "stage-left")
+        result = nodeops.push(s, blob, "stage-left")
     assert sent_at_first_wait == [8]
-    assert len(chunks_sent) == -(-len(blob) // 2048)  # every chunk once: a clean line
+    assert len(chunks_sent) == -(-result.wire_bytes // 2048)  # every chunk once: a clean line
 
 
 def test_push_through_a_noisy_line_still_exact(tmp_path):
@@ -201,3 +201,63 @@ def test_usb_discovery_by_vid_pid_and_serial(monkeypatch):
     assert found[0].description.startswith("Raspberry Pi Pico")
     assert [p.device for p in transport.usb_ports(serial_number="E661A4")] == ["/dev/ttyACM1"]
     assert [p.device for p in transport.usb_ports(vid=0x0403)] == ["/dev/ttyUSB9"]
+
+
+def test_push_travels_deflated_when_the_node_can_inflate(node, tmp_path):
+    blob = sized_blob("stage-left", 64 * 1024)
+    with nodeops.connect(node.port) as s:
+        assert s.info.caps & link.CAP_DEFLATE
+        result = nodeops.push(s, blob, "stage-left")
+    assert result.wire_bytes < len(blob) * 0.8
+    assert (tmp_path / LIVE).read_bytes() == blob
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LIVE]
+
+
+def test_push_plain_to_a_node_without_inflater(tmp_path):
+    blob = sized_blob("stage-left", 16 * 1024)
+    with PtyNode(tmp_path, inflate=False) as node, nodeops.connect(node.port) as s:
+        assert not s.info.caps & link.CAP_DEFLATE
+        result = nodeops.push(s, blob, "stage-left")
+    assert result.wire_bytes == len(blob)
+    assert (tmp_path / LIVE).read_bytes() == blob
+
+
+def test_damaged_deflate_stream_refused_and_live_show_kept(tmp_path):
+    from cuefw.store import Store, StoreError, make_inflater
+
+    store = Store(str(tmp_path), hashlib.sha256, inflate=make_inflater())
+    old = demo_blob()
+    store.begin(len(old), old[-32:])
+    store.write(0, old)
+    store.commit()
+    new = demo_blob(n_cues=5)
+    wire = bytearray(nodeops.deflate(new))
+    wire[len(wire) // 2] ^= 0x55
+    store.begin(len(new), new[-32:], len(wire), True)
+    store.write(0, bytes(wire))
+    with pytest.raises(StoreError) as err:
+        store.commit()
+    assert err.value.code == link.E_HASH
+    assert (tmp_path / LIVE).read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LIVE]
+
+
+def test_power_cut_while_inflating_leaves_old_show(tmp_path):
+    from cuefw.store import INF, Store, make_inflater
+
+    store = Store(str(tmp_path), hashlib.sha256, inflate=make_inflater())
+    old, new = demo_blob(), demo_blob(n_cues=80)
+    store.begin(len(old), old[-32:])
+    store.write(0, old)
+    store.commit()
+    wire = nodeops.deflate(new)
+    store.begin(len(new), new[-32:], len(wire), True)
+    store.write(0, wire)
+    store.f.flush()
+    (tmp_path / INF).write_bytes(new[:100])  # the power went while show.inf was written
+    booted = Store(str(tmp_path), hashlib.sha256, inflate=make_inflater())
+    assert booted.boot() == str(tmp_path / LIVE)
+    assert (tmp_path / LIVE).read_bytes() == old and not (tmp_path / INF).exists()
+    assert booted.begin(len(new), new[-32:], len(wire), True) == len(wire)  # resumable
+    booted.commit()
+    assert (tmp_path / LIVE).read_bytes() == new

@@ -92,10 +92,12 @@ CAP_WINDOW = const(2)
 CAP_RESUME = const(4)
 CAP_REPL_CMD = const(8)
 CAP_LOG = const(16)
+CAP_DEFLATE = const(32)  # accepts raw-deflate pushes (window 2**10)
 
 # PUSH_BEGIN / PUSH_COMMIT flags
 F_FORCE_IDENTITY = const(1)
 F_FORCE_SWITCH = const(2)
+F_DEFLATE = const(4)  # PUSH_BEGIN: the chunks carry the show raw-deflated
 
 STATUS_NAMES = {
     OK: "ok",
@@ -292,16 +294,18 @@ class Deframer:
 # --- payload helpers shared by both ends ---------------------------------------------------
 
 
-def pack_begin(size, sha, node_id, flags):
-    """PUSH_BEGIN payload: u32 size, 32-byte SHA-256, u8 flags, node id (UTF-8)."""
-    return struct.pack("<I32sB", size, sha, flags) + node_id.encode()
+def pack_begin(size, sha, node_id, flags, wire=-1):
+    """PUSH_BEGIN payload: u32 show size, 32-byte SHA-256, u8 flags, u32 bytes on the wire
+    (the compressed size with F_DEFLATE, else the show size), node id (UTF-8)."""
+    return struct.pack("<I32sBI", size, sha, flags, size if wire < 0 else wire) + node_id.encode()
 
 
 def unpack_begin(payload):
-    if len(payload) < 37:
+    """(size, sha, flags, node id, wire size)"""
+    if len(payload) < 41:
         raise ValueError("short PUSH_BEGIN")
-    size, sha, flags = struct.unpack_from("<I32sB", payload, 0)
-    return size, bytes(sha), flags, bytes(payload[37:]).decode()
+    size, sha, flags, wire = struct.unpack_from("<I32sBI", payload, 0)
+    return size, bytes(sha), flags, bytes(payload[41:]).decode(), wire
 
 
 def pack_chunk_head(offset):

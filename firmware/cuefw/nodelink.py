@@ -128,7 +128,7 @@ class NodeLink:
             "node": self.node.node_id,
             "show": info[0] if info else "",
             "hash": _hex(info[1]) if info else "",
-            "caps": FW_CAPS,
+            "caps": FW_CAPS | (link.CAP_DEFLATE if self.store.inflate else 0),
             "chunk": self.max_chunk,
             "window": self.window,
             "max_show": self.store.max_size,
@@ -185,11 +185,11 @@ class NodeLink:
     # --- push -----------------------------------------------------------------------------
 
     def _begin(self, payload, now):
-        size, sha, flags, show_node = link.unpack_begin(payload)
+        size, sha, flags, show_node, wire = link.unpack_begin(payload)
         mine = self.node.node_id
         if mine and show_node != mine and not flags & link.F_FORCE_IDENTITY:
             return link.E_IDENTITY, json.dumps({"show_node": show_node, "node": mine}).encode()
-        offset = self.store.begin(size, sha)
+        offset = self.store.begin(size, sha, wire, bool(flags & link.F_DEFLATE))
         return link.OK, struct.pack("<IHB", offset, self.max_chunk, self.window)
 
     def _chunk(self, payload, now):

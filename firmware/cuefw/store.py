@@ -7,6 +7,7 @@
 #   show.tmp   an incoming transfer, written chunk by chunk
 #   show.meta  what show.tmp is meant to become: "<size> <sha256 hex>" (for resuming)
 #   show.new   a transfer that verified and was committed, waiting to become show.bin
+#   show.inf   scratch: a compressed (raw deflate) transfer being inflated at commit
 #
 # Commit is a small journal of renames, each atomic on littlefs and POSIX:
 #   1. verify show.tmp (trailing SHA-256 and the hash announced at PUSH_BEGIN)
@@ -24,6 +25,8 @@ PREV = "show.prev"
 TMP = "show.tmp"
 META = "show.meta"
 NEW = "show.new"
+INF = "show.inf"  # scratch: a compressed transfer inflated at commit, before it is verified
+WBITS = 10  # deflate window of compressed pushes: 1 KB of RAM to inflate on the node
 
 
 class StoreError(Exception):
@@ -65,17 +68,56 @@ def _sync(f):
         fsync(f.fileno())
 
 
+def make_inflater():
+    """inflate(fin, fout, buf) for raw-deflate streams, or None if this runtime has none:
+    MicroPython's `deflate` module, else CPython's `zlib`."""
+    try:
+        import deflate
+    except ImportError:
+        deflate = None
+    if deflate is not None:
+
+        def inflate(fin, fout, buf):
+            d = deflate.DeflateIO(fin, deflate.RAW, WBITS)
+            mv = memoryview(buf)
+            while True:
+                n = d.readinto(buf)
+                if not n:
+                    return
+                fout.write(mv[:n])
+
+        return inflate
+    try:
+        import zlib
+    except ImportError:
+        return None
+
+    def inflate(fin, fout, buf):
+        d = zlib.decompressobj(-WBITS)
+        while True:
+            block = fin.read(len(buf))
+            if not block:
+                break
+            fout.write(d.decompress(block))
+        fout.write(d.flush())
+
+    return inflate
+
+
 class Store:
     """Show files under `root`. `sha256` is the hash constructor (hashlib.sha256)."""
 
-    def __init__(self, root, sha256, max_size=1 << 20):
+    def __init__(self, root, sha256, max_size=1 << 20, inflate=None):
         self.root = root.rstrip("/") if len(root) > 1 else root
         self.sha256 = sha256
         self.max_size = max_size
+        self.inflate = inflate  # make_inflater(): accept compressed transfers
         self.f = None  # the open show.tmp during a transfer
-        self.size = 0  # announced size of the transfer
-        self.sha = None  # announced content hash of the transfer
-        self.received = 0  # contiguous bytes written so far
+        self.size = 0  # announced size of the show
+        self.sha = None  # announced content hash of the show
+        self.wire = 0  # bytes of the transfer (the compressed size if deflated)
+        self.deflated = False
+        self.received = 0  # contiguous bytes of the transfer written so far
 
     def path(self, name):
         return self.root + "/" + name
@@ -98,6 +140,7 @@ class Store:
 
     def boot(self):
         """Finish an interrupted commit, then return the path of the show to run, or None."""
+        _remove(self.path(INF))
         if _exists(self.path(NEW)):
             if self.verifies(NEW):
                 self._promote()
@@ -113,43 +156,48 @@ class Store:
 
     # --- transfer ------------------------------------------------------------------------
 
-    def begin(self, size, sha):
-        """Start (or resume) receiving a show of `size` bytes whose trailing hash is `sha`.
+    def begin(self, size, sha, wire=-1, deflated=False):
+        """Start (or resume) receiving a show of `size` bytes whose trailing hash is `sha`,
+        sent as `wire` bytes (raw deflate if `deflated`, else wire == size).
 
-        Returns the offset to send from: 0, or how much of the same show is already here."""
+        Returns the offset to send from: 0, or how much of the same transfer is already here."""
         if size > self.max_size:
             raise StoreError(
                 link.E_TOO_LARGE,
                 "show is %d bytes, this node holds at most %d" % (size, self.max_size),
             )
-        sha = bytes(sha)
-        if self.f is not None and self.sha == sha and self.size == size:
+        if deflated and self.inflate is None:
+            raise StoreError(link.E_BAD_REQUEST, "this node cannot inflate compressed pushes")
+        wire = size if wire < 0 else wire
+        key = (size, bytes(sha), wire, bool(deflated))
+        if self.f is not None and key == (self.size, self.sha, self.wire, self.deflated):
             return self.received
         self._close()
-        resume = self._resumable(size, sha)
+        resume = self._resumable(key)
         self.f = open(self.path(TMP), "r+b" if resume else "wb")
         if resume:
             self.f.seek(resume)
         else:
-            self._write_meta(size, sha)
-        self.size, self.sha, self.received = size, sha, resume
+            self._write_meta(key)
+        self.size, self.sha, self.wire, self.deflated = key
+        self.received = resume
         return resume
 
-    def _resumable(self, size, sha):
-        """Bytes of show.tmp that belong to the same transfer (0 if it is another show)."""
+    def _resumable(self, key):
+        """Bytes of show.tmp that belong to the same transfer (0 if it is another one)."""
         try:
             with open(self.path(META)) as f:
                 words = f.read().split()
         except OSError:
             return 0
-        if len(words) != 2 or words[0] != str(size) or words[1] != _hex(sha):
+        if words != _meta_words(key):
             return 0
         have = _size(self.path(TMP))
-        return min(have, size) if have > 0 else 0
+        return min(have, key[2]) if have > 0 else 0
 
-    def _write_meta(self, size, sha):
+    def _write_meta(self, key):
         with open(self.path(META), "w") as f:
-            f.write("%d %s\n" % (size, _hex(sha)))
+            f.write(" ".join(_meta_words(key)) + "\n")
             _sync(f)
 
     def write(self, offset, data):
@@ -160,7 +208,7 @@ class Store:
         if offset > self.received:
             raise StoreError(link.E_OFFSET, "expected offset %d" % self.received, self.received)
         end = offset + len(data)
-        if end > self.size:
+        if end > self.wire:
             raise StoreError(link.E_OFFSET, "chunk ends past the announced size", self.received)
         if end > self.received:
             skip = self.received - offset
@@ -172,24 +220,39 @@ class Store:
         """Verify the received show and make it live. Returns its path."""
         if self.f is None:
             raise StoreError(link.E_NO_TRANSFER, "no transfer in progress")
-        if self.received != self.size:
+        if self.received != self.wire:
             raise StoreError(
                 link.E_OFFSET,
-                "transfer incomplete: %d of %d bytes" % (self.received, self.size),
+                "transfer incomplete: %d of %d bytes" % (self.received, self.wire),
                 self.received,
             )
         _sync(self.f)
         self._close()
-        if not self.verifies(TMP) or self.content_hash(TMP) != self.sha:
+        name = self._inflated() if self.deflated else TMP
+        if not self.verifies(name) or self.content_hash(name) != self.sha:
+            _remove(self.path(INF))
             self.abort()
             raise StoreError(link.E_HASH, "received show does not match its SHA-256; push it again")
-        self.commit_verified()
+        self.commit_verified(name)
         return self.path(LIVE)
 
-    def commit_verified(self):
+    def _inflated(self):
+        """Inflate show.tmp into show.inf; returns INF (a broken stream fails verification)."""
+        try:
+            with open(self.path(TMP), "rb") as fin, open(self.path(INF), "wb") as fout:
+                self.inflate(fin, fout, bytearray(512))
+                _sync(fout)
+        except Exception as e:  # zlib.error, OSError(EINVAL) from deflate: bad data
+            _remove(self.path(INF))
+            self.abort()
+            raise StoreError(link.E_HASH, "compressed show is damaged (%s); push it again" % e)
+        return INF
+
+    def commit_verified(self, name=TMP):
         """Steps 2-4 of the journal (split out so tests can interrupt between them)."""
-        os.rename(self.path(TMP), self.path(NEW))
+        os.rename(self.path(name), self.path(NEW))
         _remove(self.path(META))
+        _remove(self.path(TMP))
         self._promote()
 
     def _promote(self):
@@ -202,7 +265,7 @@ class Store:
         self._close()
         _remove(self.path(TMP))
         _remove(self.path(META))
-        self.size, self.sha, self.received = 0, None, 0
+        self.size, self.sha, self.wire, self.deflated, self.received = 0, None, 0, False, 0
 
     def _close(self):
         if self.f is not None:
@@ -214,6 +277,11 @@ class Store:
 
     def transferring(self):
         return self.f is not None
+
+
+def _meta_words(key):
+    size, sha, wire, deflated = key
+    return [str(size), _hex(sha), str(wire), "deflate" if deflated else "plain"]
 
 
 def _hex(raw):

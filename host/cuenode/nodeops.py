@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import struct
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from cuefw import link
+from cuefw import link, store
 
 from cuenode.errors import CuenodeError
 from cuenode.transport import Transport
@@ -49,12 +50,14 @@ class PushResult:
     resumed_from: int
     seconds: float
     switched: bool
-    skipped: bool = False
+    wire_bytes: int = 0  # bytes of the transfer: the compressed size when deflated
     retransmitted: int = 0
 
     @property
     def bytes_per_s(self) -> float:
-        sent = self.size - self.resumed_from
+        """Show bytes delivered per second (what the user waits for), resumed part excluded."""
+        wire = self.wire_bytes or self.size
+        sent = self.size * (wire - self.resumed_from) / wire if wire else 0
         return sent / self.seconds if self.seconds > 0 else 0.0
 
 
@@ -286,6 +289,12 @@ def request_repl(session: Session) -> None:
 Progress = Callable[[int, int], None]  # (bytes acknowledged, total)
 
 
+def deflate(blob: bytes) -> bytes:
+    """Raw deflate with the small window the node inflates with (cuefw.store.WBITS)."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -store.WBITS)
+    return c.compress(blob) + c.flush()
+
+
 def push(
     session: Session,
     blob: bytes,
@@ -293,13 +302,15 @@ def push(
     *,
     force_identity: bool = False,
     force_switch: bool = False,
+    compress: bool = True,
     progress: Progress | None = None,
     window: int | None = None,
 ) -> PushResult:
     """Send a compiled show, verify it on the node, and switch it in.
 
     The node refuses a show compiled for another node unless `force_identity`. A transfer cut
-    off earlier resumes where it stopped. The node keeps running its old show until the new one
+    off earlier resumes where it stopped. The show travels raw-deflated when the node can
+    inflate it and that is shorter. The node keeps running its old show until the new one
     has verified; it switches at the next cue unless `force_switch`."""
     info = session.info
     if len(blob) > info.max_show:
@@ -310,11 +321,16 @@ def push(
         )
     started = time.monotonic()
     flags = link.F_FORCE_IDENTITY if force_identity else 0
+    wire = deflate(blob) if compress and info.caps & link.CAP_DEFLATE else blob
+    if len(wire) < len(blob):
+        flags |= link.F_DEFLATE
+    else:
+        wire = blob
     begin = session.call(
-        link.T_PUSH_BEGIN, link.pack_begin(len(blob), blob[-32:], show_node, flags)
+        link.T_PUSH_BEGIN, link.pack_begin(len(blob), blob[-32:], show_node, flags, len(wire))
     )
     offset, chunk, node_window = struct.unpack_from("<IHB", begin)
-    sender = _WindowedSender(session, blob, chunk, window or node_window, progress)
+    sender = _WindowedSender(session, wire, chunk, window or node_window, progress)
     sender.run(offset)
     done = json.loads(
         session.call(
@@ -330,6 +346,7 @@ def push(
         offset,
         time.monotonic() - started,
         bool(done.get("switched")),
+        wire_bytes=len(wire),
         retransmitted=sender.retransmitted,
     )
 

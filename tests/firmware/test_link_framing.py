@@ -104,4 +104,6 @@ def test_payload_too_large_refused_by_encoder():
 def test_begin_payload_round_trip():
     sha = bytes(range(32))
     p = link.pack_begin(123456, sha, "stage-left", link.F_FORCE_IDENTITY)
-    assert link.unpack_begin(p) == (123456, sha, link.F_FORCE_IDENTITY, "stage-left")
+    assert link.unpack_begin(p) == (123456, sha, link.F_FORCE_IDENTITY, "stage-left", 123456)
+    p = link.pack_begin(5000, sha, "n", link.F_DEFLATE, 1200)
+    assert link.unpack_begin(p) == (5000, sha, link.F_DEFLATE, "n", 1200)

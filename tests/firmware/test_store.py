@@ -204,3 +204,31 @@ def test_abort_removes_transfer_state():
         raise AssertionError("no error raised")
     except StoreError as e:
         assert e.code == link.E_NO_TRANSFER
+
+
+# Raw deflate (window 2**10, as the host sends) of b"cuenode link " * 200 + bytes(range(256)).
+DEFLATED_HEX = (
+    "4b2e4dcdcb4f4955c8c9cccb56481ee58c724639a39c51ce28679433ca19e58c72201c064626661656"
+    "36760e4e2e6e1e5e3e7e0141216111513171094929691959397905452565155535750d4d2d6d1d5d3d7"
+    "d03432363135333730b4b2b6b1b5b3b7b07472767175737770f4f2f6f1f5f3fff80c0a0e090d0b0f08"
+    "8c8a8e898d8b8f884c4a4e494d4b4f48cccacec9cdcbcfc82c2a2e292d2b2f28acaaaea9adabafa86c6a"
+    "6e696d6b6f68eceaeee9edebefe0913274d9e3275daf4193367cd9e3377defc050b172d5eb274d9f2152"
+    "b57ad5eb376ddfa0d1b376ddeb275dbf61d3b77eddeb377dffe03070f1d3e72f4d8f113274f9d3e73f6"
+    "dcf90b172f5dbe72f5daf51b376fddbe73f7defd070f1f3d7ef2f4d9f3172f5fbd7ef3f6ddfb0f1f3f7d"
+    "fef2f5dbf71f3f7ffdfef3f7df7f00"
+)
+
+
+def test_inflater_of_this_runtime_reads_the_hosts_raw_deflate():
+    from binascii import unhexlify
+
+    from cuefw.store import make_inflater
+
+    inflate = make_inflater()
+    assert inflate is not None  # MicroPython's deflate module, or CPython's zlib
+    root = fresh_dir()
+    with open(root + "/in", "wb") as f:
+        f.write(unhexlify(DEFLATED_HEX))
+    with open(root + "/in", "rb") as fin, open(root + "/out", "wb") as fout:
+        inflate(fin, fout, bytearray(64))
+    assert read(root + "/out") == b"cuenode link " * 200 + bytes(range(256))
