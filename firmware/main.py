@@ -250,7 +250,7 @@ async def dmx_task(app):
             app.frames += 1
         app.alive |= 1
         app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
-        if app.frames % 11 == 0:
+        if app.frames % 11 == 1:
             dmx.probe(app, now)
         due = ticks_add(due, FRAME_MS)
         wait = ticks_diff(due, ticks_ms())
