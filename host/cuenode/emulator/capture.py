@@ -3,8 +3,8 @@ the line) and VCD, with each frame's real break / mark-after-break / slot timing
 
 A slot on the line: start bit (low), 8 data bits LSB first, 2 stop bits (high), 4 us a bit.
 Between packets the line idles high (mark before break). Decode a capture independently with
-`sigrok-cli -i CAP.bin -I binary:numchannels=1:samplerate=1000000 -P uart:rx=0:baudrate=250000:stop_bits=2.0
--A uart --protocol-decoder-samplenum`.
+`sigrok-cli -i CAP.bin -I binary:numchannels=1:samplerate=1000000
+-P uart:rx=0:baudrate=250000:stop_bits=2.0 -A uart --protocol-decoder-samplenum`.
 """
 
 from __future__ import annotations
