@@ -1,3 +1,4 @@
+# ruff: noqa: F821 - the PIO assembler DSL names (pull, set, jmp, ...) exist inside @asm_pio
 # RP2040 board driver: DMX512 out of a PIO state machine, fed by rp2.DMA, so a frame goes out
 # in the background (the CPU only starts it). Takes its pins from main.py (boards/pico.py data).
 #
