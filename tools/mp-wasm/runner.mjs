@@ -1,7 +1,7 @@
 // Runs cuenode firmware code under real MicroPython 1.27 (the official WebAssembly build).
 //
 //   node runner.mjs [--root DIR] [--heapsize BYTES] [--only MODULE::TEST ...]
-//                   [--script FILE] [--copy DIR ...]
+//                   [--script FILE] [--copy DIR ...] [--put HOSTFILE=MPPATH ...]
 //
 // Default mode: import every tests/firmware/test_*.py module, run each test_* function and print
 // one JSON line per test: {"kind":"test","module","name","passed","error","duration_ms",
@@ -12,7 +12,8 @@
 //
 // The repository's firmware/ and tests/firmware/ trees (plus any --copy DIR) are copied into the
 // interpreter's in-memory file system under /repo, keeping their relative layout, so tests find
-// their data files next to them exactly as under CPython.
+// their data files next to them exactly as under CPython. --put copies one host file (e.g. a
+// show compiled by the host for this run) to an absolute path inside the interpreter.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +30,7 @@ function usage(message) {
 
 function parseArgs(argv) {
   const opts = { root: path.resolve(HERE, "..", ".."), heapsize: 192 * 1024, only: [], copy: [],
-    script: null };
+    put: [], script: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -41,10 +42,21 @@ function parseArgs(argv) {
     else if (arg === "--only") opts.only.push(value());
     else if (arg === "--copy") opts.copy.push(value());
     else if (arg === "--script") opts.script = value();
+    else if (arg === "--put") opts.put.push(parsePut(value()));
     else usage(`unknown argument ${arg}`);
   }
   if (!(opts.heapsize > 0)) usage("--heapsize must be a positive number of bytes");
   return opts;
+}
+
+function parsePut(spec) {
+  const at = spec.lastIndexOf("=");
+  if (at <= 0 || !spec.slice(at + 1).startsWith("/")) {
+    usage(`--put wants HOSTFILE=/MP/PATH, got ${spec}`);
+  }
+  const host = path.resolve(spec.slice(0, at));
+  if (!fs.existsSync(host)) usage(`--put: no such file ${host}`);
+  return { host, target: spec.slice(at + 1) };
 }
 
 async function loadRuntime(heapsize, onLine) {
@@ -153,6 +165,10 @@ async function session(opts, router, makeCall) {
     copyIn(mp, opts.root, relative);
   }
   if (opts.script !== null) copyIn(mp, opts.root, opts.script);
+  for (const { host, target } of opts.put) {
+    mkdirs(mp, path.posix.dirname(target));
+    mp.FS.writeFile(target, fs.readFileSync(host));
+  }
   mkdirs(mp, "/lib");
   mp.FS.writeFile("/lib/mpharness.py", fs.readFileSync(path.join(HERE, "harness.py")));
   // Everything that can raise runs inside harness.py's try blocks; this prologue only sets paths.
