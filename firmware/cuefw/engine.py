@@ -46,6 +46,11 @@ from cuefw.showfile import (
     ShowError,
 )
 
+try:  # native loops exist only where MicroPython has a native emitter (RP2040, ESP32)
+    from cuefw import fastloop
+except Exception:  # CPython, MicroPython WebAssembly: the plain loops below
+    fastloop = None
+
 _IDLE = const(255)  # parameter not fading (its value is dst)
 MAX_GROUPS = const(16)  # fades that can run at once (a 17th GO re-times the oldest, see _group)
 MAX_AUTO_MS = const(1 << 27)
@@ -63,7 +68,7 @@ def _clamp_ms(ms, top):
 
 
 class Engine:
-    def __init__(self, universe, governor, log, max_groups=MAX_GROUPS):
+    def __init__(self, universe, governor, log, max_groups=MAX_GROUPS, fast=True):
         self.universe = universe
         self.frame = universe.frame
         self.gov = governor
@@ -102,6 +107,48 @@ class Engine:
         self._settle_due = False
         self.n8 = 0
         self._alloc_params(0)
+        # The native loops are used only if they reproduce the plain loops byte for byte.
+        self._native = fastloop if fast else None
+        self.fast = self._native is not None and self._fast_path_agrees()
+        if not self.fast:
+            self._native = None
+
+    def _fast_path_agrees(self):
+        """Run the native and the plain loops on a test pattern (rising, falling, 8- and
+        16-bit, idle lanes, every progress step kind) and compare every output byte."""
+        saved = self.frame
+        plain = bytearray(513)
+        native = bytearray(513)
+        n = 12
+        self._alloc_params(n)
+        self.n8 = 6
+        self.n_params = n
+        for q in range(n):
+            self.coarse[q] = 1 + 2 * q
+            self.fine[q] = 2 + 2 * q if q >= 6 else 0
+            top = 65535 if q >= 6 else 255
+            self.src[q] = (q * 37) % (top + 1) if q % 2 else top
+            self.delta[q] = (top if q % 3 == 0 else 1) - self.src[q]
+            self.grp[q] = _IDLE if q == 4 else q % 4
+        ok = True
+        for k in (0, 1, 5461, 8191, 8192, 16383, 16384):
+            for g in range(4):
+                self.prog[g] = k if g % 2 else 16384 - k
+            self.frame = plain
+            self.fast = False
+            self._write8()
+            self._write16()
+            self.frame = native
+            self.fast = True
+            self._write8()
+            self._write16()
+            ok = ok and plain == native
+        self.frame = saved
+        self.fast = False
+        self.n8 = 0
+        self.n_params = 0
+        self._alloc_params(0)
+        return ok
 
     # --- show loading --------------------------------------------------------------------
 
@@ -314,6 +361,11 @@ class Engine:
 
     # The two hot loops: level = src + delta * progress, rounded (see curves.level).
     def _write8(self):
+        if self.fast:
+            self._native.write8(
+                self.n8, self.grp, self.src, self.delta, self.prog, self.coarse, self.frame
+            )
+            return
         grp = self.grp
         src = self.src
         delta = self.delta
@@ -326,6 +378,19 @@ class Engine:
                 frame[coarse[q]] = src[q] + ((delta[q] * prog[g] + 8192) >> 14)
 
     def _write16(self):
+        if self.fast:
+            self._native.write16(
+                self.n8,
+                self.n_params,
+                self.grp,
+                self.src,
+                self.delta,
+                self.prog,
+                self.coarse,
+                self.fine,
+                self.frame,
+            )
+            return
         grp = self.grp
         src = self.src
         delta = self.delta
