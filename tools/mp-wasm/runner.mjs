@@ -5,8 +5,9 @@
 //
 // Default mode: import every tests/firmware/test_*.py module, run each test_* function and print
 // one JSON line per test: {"kind":"test","module","name","passed","error","duration_ms",
-// "heap_total_before","heap_total_after","output"}, framed by a "runtime" line (version, initial
-// heap) and a "done" line. --script FILE runs one Python file as __main__ instead and passes its
+// "allocated","heap_total_before","heap_total_after","heap_grew","output"}, framed by a
+// "runtime" line (version, initial heap) and a "done" line; a module that does not import gives
+// a {"kind":"module","passed":false,"error"} line. --script FILE runs one Python file as __main__ instead and passes its
 // output through, followed by a {"kind":"script"} line. Exit status: 0 all passed, 1 a failure,
 // 2 a usage or set-up error.
 //
@@ -117,8 +118,8 @@ class OutputRouter {
     this.gcTotal = -1;
     this.captured = [];
     this.failed = false;
-    this.done = [];  // test ids (and modules that failed to import) already reported
-    this.restart = false;
+    this.last = null;
+    this.reported = new Set();  // modules whose import failure was already reported
   }
 
   line(text) {
@@ -136,10 +137,12 @@ class OutputRouter {
   }
 
   result(record) {
+    this.last = record;
+    if (record.kind === "module") {
+      if (this.reported.has(record.module)) return;  // re-imported after a restart
+      this.reported.add(record.module);
+    }
     if (record.passed === false) this.failed = true;
-    if (record.kind === "test") this.done.push(record.module + "::" + record.name);
-    if (record.kind === "module") this.done.push(record.module);
-    if (record.kind === "restart") this.restart = true;
     if (this.captured.length) {
       const output = this.captured.join("\n");
       record.output = output.length > MAX_OUTPUT_CHARS
@@ -154,12 +157,14 @@ function pythonList(items) {
   return "[" + items.map((s) => JSON.stringify(s)).join(", ") + "]";
 }
 
-// One interpreter: load, copy the files in, run `call` (built from the router's progress).
-async function session(opts, router, makeCall) {
+// A fresh interpreter with the repository files copied in and the paths set up.
+async function newInterpreter(opts, router, state) {
   const mp = await loadRuntime(opts.heapsize, (text) => router.line(text));
   mp.registerJsModule("mpharness_js", {
     gc_total: () => router.gcTotal,
     now_ms: () => performance.now(),
+    yield_now: () => new Promise((resolve) => setImmediate(resolve)),
+    tests: (json) => { state.tests = JSON.parse(json); },
   });
   for (const relative of ["firmware", path.join("tests", "firmware"), ...opts.copy]) {
     copyIn(mp, opts.root, relative);
@@ -177,24 +182,44 @@ async function session(opts, router, makeCall) {
     `sys.path[:0] = ["${MP_ROOT}/firmware", "${MP_ROOT}/tests/firmware", "/lib"]`,
     `os.chdir("${MP_ROOT}")`,
     "import mpharness",
-    makeCall(),
   ].join("\n"));
+  return mp;
+}
+
+// One top-level call per test: the GC collects between calls (see harness.py). A test that
+// made the heap grow leaves it grown, so the tests after it run in a fresh interpreter.
+async function runTests(opts, router) {
+  const modules = pythonList(testModules(opts.root));
+  const state = { tests: [] };
+  const done = new Set();
+  let mp = null;
+  let initial = 0;
+  const start = async () => {
+    mp = await newInterpreter(opts, router, state);
+    await mp.runPythonAsync("mpharness.runtime_info()");
+    initial = router.gcTotal;
+    await mp.runPythonAsync(`mpharness.discover(${modules}, ${pythonList(opts.only)})`);
+  };
+  await start();
+  for (const id of state.tests) {
+    if (done.has(id)) continue;
+    if (mp === null) await start();
+    await mp.runPythonAsync(`mpharness.run_test(${JSON.stringify(id)}, ${initial})`);
+    done.add(id);
+    if (router.last && router.last.heap_grew) mp = null;
+  }
+  router.result({ kind: "done", tests: done.size });
 }
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const router = new OutputRouter(opts.script !== null);
   if (opts.script !== null) {
-    const file = JSON.stringify(MP_ROOT + "/" + opts.script);
-    await session(opts, router, () => `mpharness.run_script(${file})`);
+    const mp = await newInterpreter(opts, router, {});
+    await mp.runPythonAsync(
+      `await mpharness.run_script(${JSON.stringify(MP_ROOT + "/" + opts.script)})`);
   } else {
-    const modules = pythonList(testModules(opts.root));
-    // A test that made the heap grow spends the interpreter: continue in a fresh one.
-    do {
-      router.restart = false;
-      await session(opts, router, () =>
-        `mpharness.run_tests(${modules}, ${pythonList(opts.only)}, ${pythonList(router.done)})`);
-    } while (router.restart);
+    await runTests(opts, router);
   }
   process.exit(router.failed ? 1 : 0);
 }
