@@ -30,4 +30,5 @@ class DmxOut:
             relays=list(app.gov.state),
             frames=app.frames,
             buttons=[app.buttons.stable[i] for i in range(len(app.button_pins))],
+            faults=[app.buttons.fault[i] for i in range(len(app.button_pins))],
         )

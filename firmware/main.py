@@ -211,6 +211,21 @@ class App:
                 active = board.RELAYS[RELAY_LABELS[k]][1]
                 RELAY_PINS[k].value(active if state[i] else 1 - active)
 
+    def poll_buttons(self, now):
+        """Sample every button once, run queued presses; True while one is settling."""
+        deb = self.buttons
+        settling = False
+        for i in range(len(self.button_pins)):
+            pin, idle_level = self.button_pins[i]
+            deb.sample(i, pin.value() != idle_level, now)
+            if deb.pending[i]:
+                settling = True
+        code = deb.pop()
+        while code != btn.NO_EVENT:
+            self.on_button(code, deb.event_tick)
+            code = deb.pop()
+        return settling
+
     def on_button(self, code, tick):
         i = code & btn.BUTTON_MASK
         if code & btn.PRESS and i < len(self.button_actions):
@@ -234,7 +249,8 @@ async def dmx_task(app):
             dmx.send(frame)
             app.frames += 1
         app.alive |= 1
-        if app.frames % 11 == 0:
+        app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
+        if app.frames % 11 == 1:
             dmx.probe(app, now)
         due = ticks_add(due, FRAME_MS)
         wait = ticks_diff(due, ticks_ms())
@@ -245,60 +261,41 @@ async def dmx_task(app):
 
 
 async def buttons_task(app, flag):
-    """Sample every button; fast while something changes, slow (or on an IRQ) at rest."""
+    """Woken by a pin IRQ: sample every millisecond until the debouncer settles."""
     while True:
-        now = ticks_ms()
-        deb = app.buttons
-        busy = False
-        for i in range(len(app.button_pins)):
-            pin, idle_level = app.button_pins[i]
-            pressed = pin.value() != idle_level
-            deb.sample(i, pressed, now)
-            if deb.pending[i] or pressed:
-                busy = busy or deb.pending[i]
-        code = deb.pop()
-        while code != btn.NO_EVENT:
-            app.on_button(code, deb.event_tick)
-            code = deb.pop()
-        app.alive |= 2
-        if busy:
+        await flag.wait()
+        while app.poll_buttons(ticks_ms()):
             await asyncio.sleep_ms(BUTTON_ACTIVE_MS)
-        else:
-            flag.clear()
-            try:
-                await asyncio.wait_for_ms(flag.wait(), BUTTON_IDLE_MS)
-            except asyncio.TimeoutError:
-                pass
 
 
 async def link_task(app, handler):
-    """Serial bytes in -> handler -> response bytes out. Polls; never blocks the loop."""
+    """Serial bytes in -> handler -> response bytes out. Waits for input; never blocks."""
     import select
 
+    reader = asyncio.StreamReader(sys.stdin)
     poller = select.poll()
     poller.register(sys.stdin, select.POLLIN)
     rx = bytearray(256)
     one = bytearray(1)
     out = sys.stdout.buffer
     while not app.want_repl:
-        n = 0
+        first = await reader.read(1)  # sleeps until a byte arrives (stdin read(n) blocks)
+        rx[0] = first[0]
+        n = 1
         while n < len(rx) and poller.poll(0):
             sys.stdin.buffer.readinto(one, 1)
             rx[n] = one[0]
             n += 1
-        if n:
-            reply = handler(memoryview(rx)[:n], ticks_ms())
-            if reply:
-                out.write(reply)
-        app.alive |= 4
-        await asyncio.sleep_ms(0 if n else 2)
+        reply = handler(memoryview(rx)[:n], ticks_ms())
+        if reply:
+            out.write(reply)
 
 
 async def health_task(app, wdt):
-    """Feed the watchdog only while every task has run since the last check."""
+    """Feed the watchdog only while the frame loop keeps running (it checks in each frame)."""
     while not app.want_repl:
         await asyncio.sleep_ms(HEALTH_MS)
-        if app.alive == 7 and wdt is not None:
+        if app.alive & 1 and wdt is not None:
             wdt.feed()
         app.alive = 0
 

@@ -12,7 +12,7 @@
 from array import array
 
 from cuefw.compat import const, ticks_add, ticks_diff
-from cuefw.curves import MAX_FADE_MS, level, scurve
+from cuefw.curves import FULL, MAX_FADE_MS, level, scurve
 from cuefw.curves import progress as fade_progress
 from cuefw.eventlog import (
     EV_AUTO_GO,
@@ -46,6 +46,11 @@ from cuefw.showfile import (
     ShowError,
 )
 
+try:  # native loops exist only where MicroPython has a native emitter (RP2040, ESP32)
+    from cuefw import fastloop
+except Exception:  # CPython, MicroPython WebAssembly: the plain loops below
+    fastloop = None
+
 _IDLE = const(255)  # parameter not fading (its value is dst)
 MAX_GROUPS = const(16)  # fades that can run at once (a 17th GO re-times the oldest, see _group)
 MAX_AUTO_MS = const(1 << 27)
@@ -63,7 +68,7 @@ def _clamp_ms(ms, top):
 
 
 class Engine:
-    def __init__(self, universe, governor, log, max_groups=MAX_GROUPS):
+    def __init__(self, universe, governor, log, max_groups=MAX_GROUPS, fast=True):
         self.universe = universe
         self.frame = universe.frame
         self.gov = governor
@@ -99,16 +104,66 @@ class Engine:
         self.g_n = array("H", bytes(4 * max_groups))  # parameters per (group, direction)
         self._serial = 0
         self.n_busy = 0
+        self._settle_due = False
+        self.n8 = 0
         self._alloc_params(0)
+        # The native loops are used only if they reproduce the plain loops byte for byte.
+        self._native = fastloop if fast else None
+        self.fast = self._native is not None and self._fast_path_agrees()
+        if not self.fast:
+            self._native = None
+
+    def _fast_path_agrees(self):
+        """Run the native and the plain loops on a test pattern (rising, falling, 8- and
+        16-bit, idle lanes, every progress step kind) and compare every output byte."""
+        saved = self.frame
+        plain = bytearray(513)
+        native = bytearray(513)
+        n = 12
+        self._alloc_params(n)
+        self.n8 = 6
+        self.n_params = n
+        for q in range(n):
+            self.coarse[q] = 1 + 2 * q
+            self.fine[q] = 2 + 2 * q if q >= 6 else 0
+            top = 65535 if q >= 6 else 255
+            self.src[q] = (q * 37) % (top + 1) if q % 2 else top
+            self.delta[q] = (top if q % 3 == 0 else 1) - self.src[q]
+            self.grp[q] = _IDLE if q == 4 else q % 4
+        ok = True
+        for k in (0, 1, 5461, 8191, 8192, 16383, 16384):
+            for g in range(4):
+                self.prog[g] = k if g % 2 else 16384 - k
+            self.frame = plain
+            self.fast = False
+            self._write8()
+            self._write16()
+            self.frame = native
+            self.fast = True
+            self._write8()
+            self._write16()
+            ok = ok and plain == native
+        self.frame = saved
+        self.fast = False
+        self.n8 = 0
+        self.n_params = 0
+        self._alloc_params(0)
+        return ok
 
     # --- show loading --------------------------------------------------------------------
 
+    # Parameters are stored in "lane" order: the 8-bit ones first (lanes 0..n8-1), then the
+    # 16-bit ones, so the per-frame loops need no per-parameter width test. lane_of maps the
+    # show's parameter index to its lane.
+
     def _alloc_params(self, n):
         m = max(1, n)
+        self.lane_of = array("H", bytes(2 * m))
         self.coarse = array("H", bytes(2 * m))
         self.fine = array("H", bytes(2 * m))  # 0: 8-bit parameter
         self.src = array("H", bytes(2 * m))  # level the current fade started from
         self.dst = array("H", bytes(2 * m))  # level it goes to (the value when idle)
+        self.delta = array("i", bytes(4 * m))  # dst - src
         self.grp = bytearray(m)  # 2 * group + direction, or _IDLE
         self.look = array("H", bytes(2 * m))  # scratch for tracked looks (BACK, GOTO)
 
@@ -124,8 +179,20 @@ class Engine:
             raise ShowError("show uses %d relays, this node has %d" % (reader.n_relays, self.gov.n))
         if n > len(self.grp):
             self._alloc_params(n)
+        n8 = 0
         for p in range(n):
-            self._load_param(reader, p)
+            if not reader.param(p)[1]:
+                n8 += 1
+        lane8, lane16 = 0, n8
+        for p in range(n):
+            coarse, fine = reader.param(p)
+            if fine:
+                self._load_param(p, lane16, coarse, fine)
+                lane16 += 1
+            else:
+                self._load_param(p, lane8, coarse, fine)
+                lane8 += 1
+        self.n8 = n8
         self.reader = reader
         self.n_params = n
         self.n_cues = reader.n_cues
@@ -137,18 +204,19 @@ class Engine:
         self._stand_by(0)
         self.log.add(now, EV_SHOW_LOADED, reader.n_cues, n)
 
-    def _load_param(self, reader, p):
-        coarse, fine = reader.param(p)
+    def _load_param(self, p, q, coarse, fine):
         if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
             raise ShowError("parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine))
-        self.coarse[p] = coarse
-        self.fine[p] = fine
+        self.lane_of[p] = q
+        self.coarse[q] = coarse
+        self.fine[q] = fine
         value = self.frame[coarse]
         if fine:
             value = (value << 8) | self.frame[fine]
-        self.src[p] = value
-        self.dst[p] = value
-        self.grp[p] = _IDLE
+        self.src[q] = value
+        self.dst[q] = value
+        self.delta[q] = 0
+        self.grp[q] = _IDLE
 
     def _configure_relays(self, reader, now):
         gov = self.gov
@@ -248,9 +316,9 @@ class Engine:
         if self.reader is not None:
             self._update_progress(now)
             g = self._group(now, 0, self.stop_fade_ms, self.stop_fade_ms, CURVE_LINEAR)
-            for p in range(self.n_params):
-                if self.dst[p] or self.grp[p] != _IDLE:
-                    self._retarget(p, 0, g)
+            for q in range(self.n_params):
+                if self.dst[q] or self.grp[q] != _IDLE:
+                    self._move(q, 0, g)
             self.mode = MODE_STOPPED
             self._full_look = True
             self._cue_start = now
@@ -284,33 +352,70 @@ class Engine:
             self._cue_done = True  # stop comparing before the start tick can wrap
         if self.n_busy:
             self._update_progress(now)
-            self._write()
+            self._write8()
+            if self.n8 < self.n_params:
+                self._write16()
+            if self._settle_due:
+                self._settle()
             self._free_done_groups()
 
-    def _write(self):
+    # The two hot loops: level = src + delta * progress, rounded (see curves.level).
+    def _write8(self):
+        if self.fast:
+            self._native.write8(
+                self.n8, self.grp, self.src, self.delta, self.prog, self.coarse, self.frame
+            )
+            return
         grp = self.grp
         src = self.src
-        dst = self.dst
+        delta = self.delta
+        prog = self.prog
+        coarse = self.coarse
+        frame = self.frame
+        for q in range(self.n8):
+            g = grp[q]
+            if g != 255:
+                frame[coarse[q]] = src[q] + ((delta[q] * prog[g] + 8192) >> 14)
+
+    def _write16(self):
+        if self.fast:
+            self._native.write16(
+                self.n8,
+                self.n_params,
+                self.grp,
+                self.src,
+                self.delta,
+                self.prog,
+                self.coarse,
+                self.fine,
+                self.frame,
+            )
+            return
+        grp = self.grp
+        src = self.src
+        delta = self.delta
         prog = self.prog
         coarse = self.coarse
         fine = self.fine
         frame = self.frame
+        for q in range(self.n8, self.n_params):
+            g = grp[q]
+            if g != 255:
+                v = src[q] + ((delta[q] * prog[g] + 8192) >> 14)
+                frame[coarse[q]] = v >> 8
+                frame[fine[q]] = v & 255
+
+    def _settle(self):
+        """Parameters whose direction of their group has arrived stop fading (after the
+        write, which has put their final value out)."""
+        self._settle_due = False
+        grp = self.grp
+        prog = self.prog
         g_n = self.g_n
-        for p in range(self.n_params):
-            g = grp[p]
-            if g == _IDLE:
-                continue
-            k = prog[g]
-            s = src[p]
-            v = s + (((dst[p] - s) * k + 8192) >> 14)
-            f = fine[p]
-            if f:
-                frame[coarse[p]] = v >> 8
-                frame[f] = v & 255
-            else:
-                frame[coarse[p]] = v
-            if k == 16384:
-                grp[p] = _IDLE
+        for q in range(self.n_params):
+            g = grp[q]
+            if g != _IDLE and prog[g] == 16384:
+                grp[q] = _IDLE
                 g_n[g] -= 1
 
     def _update_progress(self, now):
@@ -327,6 +432,8 @@ class Engine:
                 down = scurve(down)
             prog[2 * g] = up
             prog[2 * g + 1] = down
+            if (up == FULL and self.g_n[2 * g]) or (down == FULL and self.g_n[2 * g + 1]):
+                self._settle_due = True
 
     def _free_done_groups(self):
         # A group is free once no parameter fades in it: _write moves finished parameters
@@ -381,25 +488,30 @@ class Engine:
         look = self.look
         self.reader.read_look(i, look)
         dst = self.dst
+        lane_of = self.lane_of
         for p in range(self.n_params):
-            if look[p] != dst[p]:
-                self._retarget(p, look[p], g)
+            q = lane_of[p]
+            if look[p] != dst[q]:
+                self._move(q, look[p], g)
 
     def _retarget(self, p, value, g):
-        """Parameter p fades from its level now to `value` in group g."""
-        if p >= self.n_params:
-            return
-        if value > 255 and not self.fine[p]:
+        """Show parameter p fades from its level now to `value` in group g."""
+        if p < self.n_params:
+            self._move(self.lane_of[p], value, g)
+
+    def _move(self, q, value, g):
+        if value > 255 and not self.fine[q]:
             value = 255
-        k = self.grp[p]
-        cur = self.dst[p]
+        k = self.grp[q]
+        cur = self.dst[q]
         if k != _IDLE:
-            cur = level(self.src[p], cur, self.prog[k])
+            cur = level(self.src[q], cur, self.prog[k])
             self.g_n[k] -= 1
-        self.src[p] = cur
-        self.dst[p] = value
+        self.src[q] = cur
+        self.dst[q] = value
+        self.delta[q] = value - cur
         k = 2 * g + (1 if value < cur else 0)
-        self.grp[p] = k
+        self.grp[q] = k
         self.g_n[k] += 1
 
     def _group(self, t, delay, up, down, curve):
@@ -432,14 +544,15 @@ class Engine:
         return g
 
     def _rebase_group(self, g):
-        for p in range(self.n_params):
-            k = self.grp[p]
+        for q in range(self.n_params):
+            k = self.grp[q]
             if k != _IDLE and k >> 1 == g:
-                cur = level(self.src[p], self.dst[p], self.prog[k])
-                self.src[p] = cur
+                cur = level(self.src[q], self.dst[q], self.prog[k])
+                self.src[q] = cur
+                self.delta[q] = self.dst[q] - cur
                 self.g_n[k] -= 1
-                k = 2 * g + (1 if self.dst[p] < cur else 0)
-                self.grp[p] = k
+                k = 2 * g + (1 if self.dst[q] < cur else 0)
+                self.grp[q] = k
                 self.g_n[k] += 1
 
     def _schedule_auto(self, cue, t, total):
@@ -497,5 +610,5 @@ class Engine:
         return fade_progress(ticks_diff(now, self._cue_start), self._cue_total) * 1000 >> 14
 
     def value(self, p):
-        """Target (or resting) raw value of parameter p."""
-        return self.dst[p]
+        """Target (or resting) raw value of show parameter p."""
+        return self.dst[self.lane_of[p]]

@@ -57,6 +57,7 @@ class Fleet:
         self.sup = Supervisor(workdir)
         self.runtime = runtime
         self.nodes: list[VirtualNode] = []
+        self.plans: dict[str, NodePlan] = {}
 
     def add(
         self, plan: NodePlan, virtual: bool = False, baud: int = 0, fresh: bool = True
@@ -65,7 +66,11 @@ class Fleet:
         node = self.sup.add(config)
         flash_node(node.flash_dir, plan.node_id, plan.show, fresh)
         self.nodes.append(node)
+        self.plans[plan.node_id] = plan
         return node
+
+    def show_blob(self, node_id: str) -> bytes | None:
+        return self.plans[node_id].show
 
     def start(self, wait: bool = True, timeout: float = 20.0) -> float:
         """Power every node on; returns seconds until all answer on their world socket."""

@@ -363,7 +363,14 @@ class Environment:
             "new_event_loop",
             "current_task",
         )
-        return self._module("asyncio", **{n: getattr(vasyncio, n) for n in names})
+        from cuenode.emulator.serialport import StreamReader
+
+        return self._module(
+            "asyncio",
+            StreamReader=StreamReader,
+            Stream=StreamReader,
+            **{n: getattr(vasyncio, n) for n in names},
+        )
 
     def _emu_hw_module(self) -> types.ModuleType:
         hw = self.hw

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cuenode.emulator import vasyncio
+
 
 class SerialPort:
     def __init__(self, sock: socket.socket, loop: Any) -> None:
@@ -21,6 +23,7 @@ class SerialPort:
         self.sock.setblocking(False)
         self.loop = loop
         self.rx = bytearray()
+        self.rx_event = vasyncio.Event()  # set whenever stdin has bytes (StreamReader waits)
         self.to_repl: Callable[[bytes], None] | None = None  # set while at a prompt
         self.intr_char: Callable[[], int] = lambda: 3
         self.disconnected = False
@@ -60,6 +63,8 @@ class SerialPort:
                 self.loop.call_soon(lambda: self.route(rest))
             return
         self.rx += data
+        if self.rx:
+            self.rx_event.set()
 
     def take_rx(self) -> bytes:
         data, self.rx = bytes(self.rx), bytearray()
@@ -122,6 +127,41 @@ class SerialPort:
             except OSError:
                 self.disconnected = True
                 return
+
+
+class StreamReader:
+    """asyncio.StreamReader(sys.stdin): read() sleeps until the serial has bytes."""
+
+    def __init__(self, stream: Any) -> None:
+        self.port: SerialPort = stream.port
+
+    async def read(self, n: int = -1) -> bytes:
+        port = self.port
+        while not port.rx:
+            port.rx_event.clear()
+            await port.rx_event.wait()
+        if n < 0:
+            n = len(port.rx)
+        data = bytes(port.rx[:n])
+        del port.rx[:n]
+        return data
+
+    async def readinto(self, buf: Any) -> int:
+        data = await self.read(len(buf))
+        memoryview(buf)[: len(data)] = data
+        return len(data)
+
+    async def readexactly(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            out += await self.read(n - len(out))
+        return out
+
+    async def readline(self) -> bytes:
+        out = b""
+        while not out.endswith(b"\n"):
+            out += await self.read(1)
+        return out
 
 
 class _Stdin:

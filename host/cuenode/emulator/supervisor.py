@@ -97,11 +97,56 @@ class VirtualNode:
         self.to_host = _Pacer(config.baud) if config.baud else None
         self.to_node = _Pacer(config.baud) if config.baud else None
         self.booted = threading.Event()
+        self._world: WorldClient | None = None
+        self._world_boot = -1
 
     # -- world access -------------------------------------------------------------------
     def world(self, timeout: float = 10.0) -> WorldClient:
         """A new connection to this node's physical world (waits for the node to be up)."""
         return WorldClient.connect(self.world_path, timeout=timeout)
+
+    @property
+    def io(self) -> WorldClient:
+        """A shared world connection, renewed after every reboot."""
+        if self._world is None or self._world_boot != self.boots:
+            if self._world is not None:
+                self._world.close()
+            self._world, self._world_boot = self.world(), self.boots
+        return self._world
+
+    def gpio(self, label: str) -> int:
+        from cuenode.boards import load_board
+
+        board = load_board("emulator")
+        assert board is not None
+        if label in board.buttons:
+            return board.buttons[label][0]
+        return board.relays[label][0]
+
+    def press(self, button: str) -> None:
+        """Close a (pull-up) button's contact: its pin is driven low until release()."""
+        self.io.drive(self.gpio(button), 0)
+
+    def release(self, button: str) -> None:
+        self.io.drive(self.gpio(button), None)
+
+    hold_stuck = press  # a stuck button is one that is pressed and never released
+
+    def bounce(self, button: str, ms: int, pressed: bool = True, seed: int = 1) -> dict:
+        """Contact bounce for `ms` (node time), then settle pressed (or released)."""
+        return self.io.request(
+            "bounce", gpio=self.gpio(button), ms=ms, level=0 if pressed else 1, seed=seed
+        )
+
+    def power_cut_at_write(self, k: int) -> None:
+        """Cut the power during the k-th flash write from now (the write is torn)."""
+        self.io.request("power_cut_at_write", k=k)
+
+    def advance(self, ms: int = 0, us: int = 0) -> int:
+        return self.io.advance(ms=ms, us=us)
+
+    def probe(self) -> dict:
+        return self.io.state()["probe"]
 
     @property
     def pid(self) -> int | None:
@@ -233,6 +278,8 @@ class Supervisor:
 
     # -- processes ----------------------------------------------------------------------
     def _spawn(self, node: VirtualNode) -> None:
+        if node.plugged and node.master < 0:
+            self._open_pty(node)  # USB comes back with the power (maybe a new /dev/pts/N)
         sup_end, node_end = socket.socketpair()
         sup_end.setblocking(False)
         cmd = [
@@ -287,6 +334,11 @@ class Supervisor:
             code = node.proc.wait()
             node.exits.append(code)
             node.proc = None
+            if code == -signal.SIGKILL and node.plugged:
+                # Power gone: a USB-powered node drops off the bus, open ports see a hangup.
+                self._close_pty(node)
+                if node.link_path.is_symlink():
+                    node.link_path.unlink()
             self.log(f"{node.node_id}: node exited ({describe_exit(code)})")
             if (
                 node.powered

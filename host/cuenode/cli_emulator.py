@@ -1,0 +1,210 @@
+"""`cuenode emulate` and `cuenode capture`: thin click wrappers around cuenode.emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import click
+
+from cuenode.errors import CuenodeError
+
+RUNTIMES = ("cpython", "micropython")
+
+
+@click.command("emulate")
+@click.option(
+    "--nodes",
+    "count",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="How many virtual nodes to start.",
+)
+@click.option(
+    "--show",
+    "show_path",
+    type=click.Path(path_type=Path),
+    help="Show YAML to compile and preload (the show's nodes, then '<id>-2', ...).",
+)
+@click.option("--headless", is_flag=True, help="No live view (CI, scripts).")
+@click.option(
+    "--runtime",
+    type=click.Choice(RUNTIMES),
+    default="cpython",
+    show_default=True,
+    help="Run the firmware under CPython or the MicroPython WebAssembly build.",
+)
+@click.option(
+    "--baud",
+    type=click.IntRange(0, 4_000_000),
+    default=0,
+    help="Pace each node's serial to N baud 8N1 (0: unpaced, like native USB).",
+)
+@click.option(
+    "--capture",
+    "capture_dir",
+    type=click.Path(path_type=Path),
+    help="Write each node's DMX line (sigrok .bin, .vcd) to DIR.",
+)
+@click.option(
+    "--capture-frames",
+    type=click.IntRange(1, 2000),
+    default=44,
+    show_default=True,
+    help="How many DMX frames to capture per node.",
+)
+@click.option(
+    "--virtual-time",
+    is_flag=True,
+    help="Node clocks stand still until advanced over the world socket (scripts).",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=Path(".cuenode"),
+    show_default=True,
+    help="Flash directories, sockets and tty symlinks live here.",
+)
+@click.option("--keep-flash", is_flag=True, help="Boot from what is on flash (no re-flash).")
+@click.option(
+    "--duration",
+    type=float,
+    default=0.0,
+    help="Headless: stop after this many seconds (0: until Ctrl-C).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the node table as JSON.")
+def emulate(
+    count: int,
+    show_path: Path | None,
+    headless: bool,
+    runtime: str,
+    baud: int,
+    capture_dir: Path | None,
+    capture_frames: int,
+    virtual_time: bool,
+    workdir: Path,
+    keep_flash: bool,
+    duration: float,
+    as_json: bool,
+) -> None:
+    """Start virtual nodes running the real firmware, each on its own pseudo-terminal."""
+    from cuenode.emulator import fleet as fleet_mod
+
+    if show_path is not None and not show_path.is_file():
+        raise CuenodeError(f"{show_path}: no such show file", "give the path of a show YAML")
+    shows = fleet_mod.compile_show_file(show_path) if show_path else None
+    plans = fleet_mod.plan_nodes(count, shows)
+    fleet = fleet_mod.Fleet(workdir, runtime=runtime)
+    try:
+        for plan in plans:
+            fleet.add(plan, virtual=virtual_time, baud=baud, fresh=not keep_flash)
+        started = fleet.start()
+        print_nodes(fleet, started, as_json)
+        if capture_dir is not None:
+            capture_all(fleet, capture_dir, capture_frames, virtual_time)
+        if headless:
+            wait(duration)
+        else:
+            from cuenode.emulator.liveview import run_live_view
+
+            run_live_view(fleet)
+    finally:
+        fleet.stop()
+
+
+def print_nodes(fleet: object, started: float, as_json: bool) -> None:
+    nodes = fleet.nodes  # type: ignore[attr-defined]
+    rows = [
+        {
+            "node": n.node_id,
+            "tty": n.tty,
+            "link": os.path.relpath(n.link_path),
+            "world": os.path.relpath(n.world_path),
+            "flash": os.path.relpath(n.flash_dir),
+            "pid": n.pid,
+        }
+        for n in nodes
+    ]
+    if as_json:
+        click.echo(json.dumps({"nodes": rows, "start_s": round(started, 3)}))
+        return
+    for row in rows:
+        click.echo(f"{row['node']:<14} {row['tty']:<12} {row['link']}")
+    click.echo(f"{len(rows)} node(s) up in {started:.2f} s; Ctrl-C stops them.")
+
+
+def capture_all(fleet: object, out: Path, frames: int, virtual: bool) -> None:
+    from cuenode.emulator.capture import write_capture
+
+    for node in fleet.nodes:  # type: ignore[attr-defined]
+        with node.world() as io:
+            io.subscribe(dmx=True)
+            deadline = time.monotonic() + 10 + frames * 0.03
+            while len(io.frames) < frames and time.monotonic() < deadline:
+                if virtual:
+                    io.advance(ms=23)
+                else:
+                    io.collect(0.05)
+            io.subscribe(dmx=False)
+            got = list(io.frames)[:frames]
+        paths = write_capture(got, out / node.node_id, node.node_id)
+        click.echo(f"captured {len(got)} frames of {node.node_id}: {paths[0]} {paths[1]}")
+
+
+def wait(duration: float) -> None:
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    deadline = time.monotonic() + duration if duration > 0 else None
+    try:
+        while not stop and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        pass
+
+
+@click.command("capture")
+@click.argument("node_id")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=Path(".cuenode"),
+    show_default=True,
+    help="The running emulator's work directory.",
+)
+@click.option("--frames", type=click.IntRange(1, 2000), default=44, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("capture"),
+    show_default=True,
+    help="Directory for NODE_ID.bin/.vcd/.json.",
+)
+def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
+    """Capture NODE_ID's DMX line from a running `cuenode emulate` (sigrok .bin + .vcd)."""
+    from cuenode.emulator.capture import write_capture
+    from cuenode.emulator.client import WorldClient, WorldError
+
+    sock = workdir / "run" / f"{node_id}.sock"
+    try:
+        io = WorldClient.connect(str(sock), timeout=2.0)
+    except WorldError:
+        raise CuenodeError(
+            f"{sock}: no running emulated node '{node_id}'",
+            "start it with `cuenode emulate` (same --workdir)",
+        ) from None
+    with io:
+        io.subscribe(dmx=True)
+        virtual = io.request("hello")["virtual"]
+        deadline = time.monotonic() + 10 + frames * 0.03
+        while len(io.frames) < frames and time.monotonic() < deadline:
+            io.advance(ms=23) if virtual else io.collect(0.05)
+        got = list(io.frames)[:frames]
+    paths = write_capture(got, out / node_id, node_id)
+    click.echo(f"captured {len(got)} frames: {paths[0]} {paths[1]} {paths[2]}")
+
+
+COMMANDS = [emulate, capture]
