@@ -86,7 +86,8 @@ def mpremote(port: str, *args: str) -> float:
 def bench_mpremote(port: str, path: Path, runs: int) -> tuple[list[float], float]:
     """(seconds per cp, seconds of a no-op mpremote run) — leaves the node at the REPL."""
     idle = min(mpremote(port, "exec", "pass") for _ in range(3))
-    cps = [mpremote(port, "cp", str(path), ":bench.bin") for _ in range(runs)]
+    # A new name each run: mpremote skips a copy whose destination already has the same hash.
+    cps = [mpremote(port, "cp", str(path), f":bench{k}.bin") for k in range(runs)]
     return cps, idle
 
 
@@ -119,7 +120,8 @@ def main() -> int:
             rates = bench_push(node.tty, blobs, args.runs)
             rtts = bench_status(node.tty, args.status)
             cps, idle = bench_mpremote(node.tty, show_file, args.runs)
-            copied = (node.flash_dir / "bench.bin").read_bytes() == blobs[0]
+            copied = all((node.flash_dir / f"bench{k}.bin").read_bytes() == blobs[0]
+                         for k in range(args.runs))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     size = len(blobs[0])

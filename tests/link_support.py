@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cuefw import link
 from cuefw.nodelink import NodeLink
-from cuefw.store import Store, make_inflater
+from cuefw.store import Store
 from cuenode import showbin
 
 
@@ -106,7 +106,7 @@ class PtyNode:
             str(flash_dir),
             hashlib.sha256,
             max_size=max_show,
-            inflate=make_inflater() if inflate else None,
+            inflate="auto" if inflate else None,
         )
         self.nodelink = NodeLink(self.node, self.store, chunk, window)
         self.master, self.slave = os.openpty()

@@ -107,11 +107,12 @@ def make_inflater():
 class Store:
     """Show files under `root`. `sha256` is the hash constructor (hashlib.sha256)."""
 
-    def __init__(self, root, sha256, max_size=1 << 20, inflate=None):
+    def __init__(self, root, sha256, max_size=1 << 20, inflate="auto"):
         self.root = root.rstrip("/") if len(root) > 1 else root
         self.sha256 = sha256
         self.max_size = max_size
-        self.inflate = inflate  # make_inflater(): accept compressed transfers
+        # inflate(fin, fout, buf) accepts compressed transfers; "auto": this runtime's own
+        self.inflate = make_inflater() if inflate == "auto" else inflate
         self.f = None  # the open show.tmp during a transfer
         self.size = 0  # announced size of the show
         self.sha = None  # announced content hash of the show

@@ -16,7 +16,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from cuenode.emulator import vasyncio
+from cuenode.emulator import mpdeflate, vasyncio
 from cuenode.emulator.flash import FlashFS
 from cuenode.emulator.hardware import BREAK_US, MAB_US, Hardware
 
@@ -88,6 +88,7 @@ class Environment:
             gc=self._gc_module(),
             asyncio=self._asyncio_module(),
             emu_hw=self._emu_hw_module(),
+            deflate=mpdeflate.module(),  # built into rp2/esp32 MicroPython; used by the link
         )
         mods["uasyncio"] = mods["asyncio"]
         mods["vfs"] = mods["os"]
