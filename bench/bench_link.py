@@ -5,9 +5,10 @@
 
 The node is a real emulated node (`firmware/main.py` in its own process on a pty, CPython
 runtime, unpaced serial like native USB CDC). Push time is measured from PUSH_BEGIN to the
-verified commit (the HELLO before it is not counted); mpremote is timed as a whole process
-and also with the time of an `mpremote exec pass` subtracted (its start-up and connection),
-and the ratio uses the latter, which favours mpremote.
+verified commit (the HELLO before it is not counted), with the default raw-deflate transfer
+and again uncompressed; throughput is show bytes per second either way. mpremote is timed as
+a whole process and also with the time of an `mpremote exec pass` subtracted (its start-up
+and connection), and the ratios use the latter, which favours mpremote.
 """
 
 from __future__ import annotations
@@ -53,13 +54,15 @@ def make_show(node_id: str, size: int, variant: int) -> bytes:
     return showbin.encode(show)
 
 
-def bench_push(port: str, blobs: list[bytes], runs: int) -> list[float]:
-    rates = []
+def bench_push(port: str, blobs: list[bytes], runs: int, compress: bool) -> tuple[list, int]:
+    """(show bytes per second of each push, bytes on the wire of the last one)."""
+    rates, wire = [], 0
     with nodeops.connect(port) as s:
         for k in range(runs):
-            result = nodeops.push(s, blobs[k % 2], "bench")
+            result = nodeops.push(s, blobs[k % 2], "bench", compress=compress)
             rates.append(result.size / result.seconds)
-    return rates
+            wire = result.wire_bytes
+    return rates, wire
 
 
 def bench_status(port: str, n: int) -> list[float]:
@@ -117,11 +120,14 @@ def main() -> int:
         with Fleet(work / "emu") as fleet:
             node = fleet.add(NodePlan("bench", None), baud=args.baud)
             fleet.start()
-            rates = bench_push(node.tty, blobs, args.runs)
+            rates, wire = bench_push(node.tty, blobs, args.runs, compress=True)
+            plain, _ = bench_push(node.tty, blobs, args.runs, compress=False)
             rtts = bench_status(node.tty, args.status)
             cps, idle = bench_mpremote(node.tty, show_file, args.runs)
-            copied = all((node.flash_dir / f"bench{k}.bin").read_bytes() == blobs[0]
-                         for k in range(args.runs))
+            copied = all(
+                (node.flash_dir / f"bench{k}.bin").read_bytes() == blobs[0]
+                for k in range(args.runs)
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     size = len(blobs[0])
@@ -134,12 +140,15 @@ def main() -> int:
         "show_bytes": size,
         "push_bytes_per_s": round(push_bps),
         "push_runs_bytes_per_s": [round(r) for r in rates],
+        "push_wire_bytes": wire,
+        "push_uncompressed_bytes_per_s": round(statistics.median(plain)),
         "mpremote_cp_s": round(cp_s, 3),
         "mpremote_idle_s": round(idle, 3),
         "mpremote_cp_bytes_per_s_whole": round(cp_bps_raw),
         "mpremote_cp_bytes_per_s_net": round(cp_bps),
         "mpremote_copy_verified": copied,
         "ratio_push_to_mpremote_net": round(push_bps / cp_bps, 1),
+        "ratio_uncompressed_push_to_mpremote_net": round(statistics.median(plain) / cp_bps, 1),
         "status_rtt_ms_p50": round(pct(rtts, 0.5), 2),
         "status_rtt_ms_p99": round(pct(rtts, 0.99), 2),
         "status_samples": len(rtts),

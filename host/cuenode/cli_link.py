@@ -171,7 +171,12 @@ def _part_for(s: Session, parts: dict[str, bytes], node_id: str | None) -> tuple
 
 
 def _push_one(
-    s: Session, parts: dict[str, bytes], node_id: str | None, force: bool, switch_now: bool
+    s: Session,
+    parts: dict[str, bytes],
+    node_id: str | None,
+    force: bool,
+    switch_now: bool,
+    compress: bool = True,
 ) -> None:
     show_node, blob = _part_for(s, parts, node_id)
     if s.info.show_hash == blob[-32:].hex() and not force:
@@ -191,10 +196,18 @@ def _push_one(
             bars[0].update(done - bars[0].pos)
 
         result = nodeops.push(
-            s, blob, show_node, force_identity=force, force_switch=switch_now, progress=progress
+            s,
+            blob,
+            show_node,
+            force_identity=force,
+            force_switch=switch_now,
+            compress=compress,
+            progress=progress,
         )
     when = "switched now" if result.switched else "switches at the next cue"
     resumed = f", resumed at {result.resumed_from}" if result.resumed_from else ""
+    if result.wire_bytes < result.size:
+        resumed += f", {result.wire_bytes} bytes compressed"
     click.echo(
         f"{s.info.label()}: pushed {result.size} bytes in {result.seconds:.2f} s "
         f"({result.bytes_per_s / 1024:.0f} KB/s{resumed}); verified; {when}"
@@ -207,6 +220,7 @@ def _push_one(
 @click.option(
     "--force", is_flag=True, help="Push even to a node with another identity than the show part's."
 )
+@click.option("--no-compress", "no_compress", is_flag=True, help="Send the show uncompressed.")
 @click.option(
     "--now",
     "switch_now",
@@ -220,6 +234,7 @@ def push_cmd(
     all_nodes: bool,
     baud: int,
     force: bool,
+    no_compress: bool,
     switch_now: bool,
 ) -> None:
     """Compile SHOW (or take a compiled file) and push each node its part."""
@@ -228,7 +243,7 @@ def push_cmd(
     with sessions(ports, node_id, all_nodes, baud, check_identity=not force) as chosen:
         for s in chosen:
             try:
-                _push_one(s, parts, node_id, force, switch_now)
+                _push_one(s, parts, node_id, force, switch_now, not no_compress)
             except CuenodeError as exc:
                 if len(chosen) == 1:
                     raise
