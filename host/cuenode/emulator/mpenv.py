@@ -230,6 +230,11 @@ class Environment:
         def identity(fn: Any) -> Any:
             return fn
 
+        def no_viper(fn: Any) -> Any:
+            # Viper code (ptr8, ...) cannot run on CPython: behave like a build without the
+            # native emitter, so `import cuefw.fastloop` fails and the plain loops are used.
+            raise SyntaxError("invalid micropython decorator")
+
         return self._module(
             "micropython",
             const=lambda x: x,
@@ -241,7 +246,7 @@ class Environment:
             heap_lock=lambda: 0,
             heap_unlock=lambda: 0,
             native=identity,
-            viper=identity,
+            viper=no_viper,
             qstr_info=lambda *a: None,
             stack_use=lambda: 0,
         )
