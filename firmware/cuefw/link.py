@@ -7,8 +7,8 @@
 #   payload  0..MAX_PAYLOAD bytes (a response payload starts with a status byte)
 #   crc32    u32  little-endian, binascii.crc32 over type+seq+payload
 #
-# Byte stuffing: END (0x00), ESC (0x10) and the REPL control bytes 0x01..0x04 (Ctrl-A..Ctrl-D)
-# never appear inside a frame: each is sent as ESC, byte ^ 0x40. So a Ctrl-C (0x03) on the line
+# Byte stuffing: END (0xC0), ESC (0xDB) and the REPL control bytes 0x01..0x04 (Ctrl-A..Ctrl-D)
+# never appear inside a frame: each is sent as ESC, byte ^ 0x20. So a Ctrl-C (0x03) on the line
 # is always a real Ctrl-C from a person or mpremote, never part of binary traffic, and the node
 # can leave keyboard interrupts enabled all the time (see docs/protocol.md, "REPL").
 import struct
@@ -42,11 +42,15 @@ except ImportError:  # ports built without binascii.crc32: the same CRC in Pytho
 
 PROTOCOL_VERSION = const(1)
 
-END = const(0x00)
-ESC = const(0x10)
-ESC_XOR = const(0x40)
-# Bytes that are stuffed: END, Ctrl-A..Ctrl-D (raw REPL / interrupt / soft reset), ESC.
-SPECIAL = b"\x00\x01\x02\x03\x04\x10"
+# END and ESC are SLIP's values: rare in compiled shows, whose bytes are half zeros (stuffing
+# 0x00 would make an uncompressed show 1.5x longer on the wire).
+END = const(0xC0)
+ESC = const(0xDB)
+ESC_XOR = const(0x20)
+# Bytes that are stuffed: Ctrl-A..Ctrl-D (raw REPL / interrupt / soft reset), END, ESC.
+SPECIAL = b"\x01\x02\x03\x04\xc0\xdb"
+_END_BYTE = b"\xc0"
+_ESC_BYTE = b"\xdb"
 
 HEADER_LEN = const(3)  # type + seq
 CRC_LEN = const(4)
@@ -123,7 +127,7 @@ def stuff(body, out=None):
     i = 0
     while i < n:
         b = body[i]
-        if b <= 4 or b == ESC:
+        if (0 < b <= 4) or b == END or b == ESC:
             if i > start:
                 out.extend(body[start:i])
             out.append(ESC)
@@ -139,7 +143,7 @@ def stuff(body, out=None):
 def unstuff_into(buf, n):
     """Undo stuffing in place on buf[:n]. Returns the new length, or -1 if an escape is bad."""
     mv = memoryview(buf)
-    r = buf.find(b"\x10", 0, n)
+    r = buf.find(_ESC_BYTE, 0, n)
     if r < 0:
         return n
     w = r
@@ -148,13 +152,13 @@ def unstuff_into(buf, n):
             if r + 1 >= n:
                 return -1
             b = buf[r + 1] ^ ESC_XOR
-            if not (b <= 4 or b == ESC):
+            if not ((0 < b <= 4) or b == END or b == ESC):
                 return -1
             buf[w] = b
             w += 1
             r += 2
             continue
-        nxt = buf.find(b"\x10", r, n)
+        nxt = buf.find(_ESC_BYTE, r, n)
         if nxt < 0:
             nxt = n
         mv[w : w + nxt - r] = mv[r:nxt]
@@ -234,7 +238,7 @@ class Deframer:
         start = 0
         n = len(data)
         while start < n:
-            end = data.find(b"\x00", start)
+            end = data.find(_END_BYTE, start)
             stop = n if end < 0 else end
             self._append(data, start, stop)
             if end < 0:

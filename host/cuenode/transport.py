@@ -149,7 +149,7 @@ class Transport:
 
     def resync(self) -> None:
         """End any half-received frame on the node and drop stale input here."""
-        self.write(b"\x00")
+        self.write(bytes([link.END]))
         assert self.ser is not None
         try:
             self.ser.reset_input_buffer()

@@ -4,7 +4,7 @@ from cuefw import link
 
 def _payloads():
     yield b""
-    yield b"\x00\x01\x02\x03\x04\x10" * 7
+    yield b"\x00\x01\x02\x03\x04\x10\xc0\xdb" * 7
     yield bytes(range(256))
     yield b"\x03" * 300
     yield bytes((i * 37 + 11) & 0xFF for i in range(4096))
@@ -21,13 +21,29 @@ def test_round_trip_every_byte_value():
 
 
 def test_wire_never_carries_repl_control_bytes():
-    # 0x00 only as the terminator; Ctrl-A..Ctrl-D and ESC never raw inside a frame.
+    # END only as the terminator; Ctrl-A..Ctrl-D never raw; ESC only before a stuffed byte.
     for payload in _payloads():
         wire = link.encode(0x04, 0x0301, payload)
-        assert wire[-1] == 0
-        for b in (0, 1, 2, 3, 4):
+        assert wire[-1] == link.END
+        for b in (1, 2, 3, 4, link.END):
             assert wire.find(bytes([b]), 0, len(wire) - 1) < 0
-        assert wire.find(b"\x10\x10") < 0
+        for i in range(len(wire) - 1):
+            if wire[i] == link.ESC:
+                assert (wire[i + 1] ^ link.ESC_XOR) in link.SPECIAL
+
+
+def test_zeros_are_not_stuffed():
+    # Compiled shows are about half zero bytes: they must not double on the wire.
+    assert len(link.encode(0x21, 1, bytes(1000))) == 3 + 1000 + 4 + 1 + _stuffed_in_header()
+
+
+def _stuffed_in_header():
+    body = bytes([0x21, 1, 0]) + bytes(1000)
+    crc = link.crc32(body) & 0xFFFFFFFF
+    tail = bytes([0x21, 1, 0]) + bytes(
+        [crc & 0xFF, (crc >> 8) & 0xFF, (crc >> 16) & 0xFF, crc >> 24]
+    )
+    return sum(1 for b in tail if b in link.SPECIAL)
 
 
 def test_byte_at_a_time_feeding():
@@ -61,24 +77,24 @@ def test_raw_ctrl_c_inside_frame_is_just_a_bad_frame():
 def test_oversized_frame_dropped_then_resync():
     d = link.Deframer(max_wire=64)
     d.feed(b"\x55" * 200)
-    frames = d.feed(b"\x55" * 10 + b"\x00" + link.encode(0x01, 2, b"x"))
+    frames = d.feed(b"\x55" * 10 + b"\xc0" + link.encode(0x01, 2, b"x"))
     assert d.overflows == 1
     assert len(frames) == 1 and frames[0].seq == 2
 
 
 def test_bad_escape_and_runt_counted():
     d = link.Deframer()
-    assert d.feed(b"\x10\x99abcdefg\x00") == []
+    assert d.feed(b"\xdb\x99abcdefg\xc0") == []
     assert d.bad_escapes == 1
-    assert d.feed(b"ab\x00") == []
+    assert d.feed(b"ab\xc0") == []
     assert d.runts == 1
-    assert d.feed(b"abcdefg\x10\x00") == []
+    assert d.feed(b"abcdefg\xdb\xc0") == []
     assert d.bad_escapes == 2
 
 
 def test_empty_frames_are_ignored_silently():
     d = link.Deframer()
-    assert d.feed(b"\x00\x00\x00") == []
+    assert d.feed(b"\xc0\xc0\xc0") == []
     assert d.errors() == 0
 
 

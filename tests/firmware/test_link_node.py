@@ -146,7 +146,7 @@ def test_unknown_type_answered_not_raised():
 
 def test_status_includes_link_counters():
     node, nl = setup()
-    nl.feed(b"garbage\x00", 0)
+    nl.feed(b"garbage\xc0", 0)
     status, data = ask(nl, link.T_STATUS, 1, now=4242)
     st = json.loads(data)
     assert st["uptime_ms"] == 4242 and st["link"]["crc"] == 1

@@ -57,21 +57,21 @@ def bad_frame(draw):
         draw(st.sampled_from(TYPES)), draw(st.integers(0, 0xFFFF)), draw(st.binary(max_size=64))
     )
     if kind == "random":
-        body = draw(st.binary(min_size=1, max_size=200)).replace(b"\x00", b"\x55")
+        body = draw(st.binary(min_size=1, max_size=200)).replace(b"\xc0", b"\x55")
     elif kind == "truncated":
         body = good[: draw(st.integers(1, len(good) - 2))]
     elif kind == "bitflip":
         buf = bytearray(good[:-1])
         i = draw(st.integers(0, len(buf) - 1))
         buf[i] ^= 1 << draw(st.integers(0, 7))
-        body = bytes(buf).replace(b"\x00", b"\x01")  # a flip to 0x00 just splits the frame
+        body = bytes(buf).replace(b"\xc0", b"\x01")  # a flip to END just splits the frame
     elif kind == "oversized":
-        unit = draw(st.binary(min_size=1, max_size=16)).replace(b"\x00", b"\x55")
+        unit = draw(st.binary(min_size=1, max_size=16)).replace(b"\xc0", b"\x55")
         body = unit * (link.MAX_WIRE // len(unit) + 2)
     else:  # a Ctrl-C or other REPL byte spliced into an otherwise good frame
         i = draw(st.integers(0, len(good) - 2))
         body = good[:i] + bytes([draw(st.sampled_from([1, 2, 3, 4]))]) + good[i:-1]
-    return body + b"\x00"
+    return body + b"\xc0"
 
 
 def fresh():
