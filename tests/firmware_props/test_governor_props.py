@@ -12,13 +12,12 @@ main loop (which ticks every millisecond) does, so observed on-intervals are exa
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from cuefw.compat import ticks_add, ticks_diff
 from cuefw.eventlog import EventLog
 from cuefw.governor import RelayGovernor
 from cuefw.showfile import RELAY_HAZARD, RELAY_REQUIRES_ARM
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 N_RELAYS = 3
 MASK = (1 << 30) - 1
