@@ -20,7 +20,7 @@ from cuenode.show_nodes import parse_nodes
 from cuenode.show_schema import Problems, mapping, parse
 from cuenode.show_types import load_includes, parse_fixtures, parse_types
 from cuenode.show_values import parse_int, parse_text
-from cuenode.show_yaml import YNode, load_yaml, read_text
+from cuenode.show_yaml import YNode, describe, load_yaml, read_text
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("show", "include", "fixture_types", "fixtures", "nodes", "cues")
@@ -63,13 +63,17 @@ def _read(path: Path) -> str | Problem:
             Mark(str(path), line, col),
             "(file)",
             f"byte 0x{exc.object[exc.start]:02x} is not UTF-8 text",
-            "a UTF-8 text file",
+            "expected a UTF-8 text file",
         )
 
 
 def _build(out: Problems, root: YNode, path: Path) -> Show | None:
     if root.value is None:
         out.at(root, "the file is empty", "a show with show:, fixtures:, nodes: and cues:")
+        return None
+    if not root.is_map:
+        out.at(root, f"the file holds {describe(root.value)}, not a show",
+               "a mapping with show:, fixtures:, nodes: and cues:")
         return None
     known = mapping(
         out,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cuenode.model import Cue, Relay, RelayAction
-from cuenode.show_schema import Problems, entries, items, mapping, parse, suggest
+from cuenode.show_schema import Problems, entries, items, mapping, parse, seen_at, suggest
 from cuenode.show_types import FixtureDraft
 from cuenode.show_values import (
     BadValue,
@@ -71,7 +71,8 @@ def parse_cues(
         if number in seen:
             out.at(
                 number_node,
-                f"cue {format_cue(number)} is already used at {seen[number].mark}",
+                f"cue {format_cue(number)} is already used at "
+                f"{seen_at(seen[number].mark, number_node.mark)}",
                 "each cue number once",
             )
             complete = False

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 
 from cuenode.boards import Board, board_names, load_board
 from cuenode.model import Button, Node, Relay
-from cuenode.show_schema import Problems, check_key_name, entries, items, mapping, parse, suggest
+from cuenode.show_schema import (
+    Problems,
+    check_key_name,
+    entries,
+    items,
+    mapping,
+    parse,
+    seen_at,
+    suggest,
+)
 from cuenode.show_values import (
     BadValue,
     check_name,
@@ -119,9 +128,10 @@ def _patch(
         elif name in drafts.patch:
             other, first = drafts.patch[name]
             where = "this node" if other == node_id else f"node {other!r}"
+            at = seen_at(first.mark, entry.mark)
             out.at(
                 entry,
-                f"fixture {name!r} is already patched on {where} at {first.mark}",
+                f"fixture {name!r} is already patched on {where} at {at}",
                 "each fixture on exactly one node, once",
             )
         else:
@@ -153,7 +163,7 @@ def _parse_relays(
             first = drafts.relay_nodes[name].where
             out.at_entry(
                 rnode,
-                f"relay {name!r} is already defined at {first}",
+                f"relay {name!r} is already defined at {seen_at(first, rnode.where)}",
                 "relay names unique across the show (cues switch relays by name)",
             )
             continue
@@ -295,10 +305,10 @@ def _button_from_text(out: Problems, node_id: str, pin: str, node: YNode) -> But
         cue = parse(out, cue_node, parse_cue_number)
         return None if cue is None else Button(node_id, pin, "fire", cue)
     head = words[0] if words else ""
-    hint = suggest(head, ACTIONS, "one of") if head not in ACTIONS else ""
+    close = suggest(head, ACTIONS) if head not in ACTIONS else ""
     out.at(
         node,
         f"{describe(node.value)} is not a button action",
-        f"{hint + ' ' if hint.startswith('did') else ''}{BUTTON_EXPECTED}",
+        close if close.startswith("did you mean") else BUTTON_EXPECTED,
     )
     return None

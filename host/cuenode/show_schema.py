@@ -8,9 +8,16 @@ from typing import Any, TypeVar
 
 from cuenode.model import Mark, Problem
 from cuenode.show_values import BadValue, check_name
-from cuenode.show_yaml import YNode, describe
+from cuenode.show_yaml import YNode, describe, key_text
 
 T = TypeVar("T")
+# The part after "; " says what is expected: it reads "expected ..." unless it is a suggestion.
+EXPECTED_LEADS = ("expected", "did you mean")
+
+
+def seen_at(mark: Mark, here: Mark) -> str:
+    """Where something was written, as seen from a problem at `here`: 'line 12' or a path."""
+    return f"line {mark.line}" if mark.path == here.path else f"{mark.path} line {mark.line}"
 
 
 class Problems:
@@ -24,6 +31,8 @@ class Problems:
         self._file_order.setdefault(path, len(self._file_order))
 
     def error(self, mark: Mark, key_path: str, message: str, expected: str = "") -> None:
+        if expected and not expected.startswith(EXPECTED_LEADS):
+            expected = f"expected {expected}"
         self._items.append(Problem(mark, key_path or "(top level)", message, expected))
 
     def at(self, node: YNode, message: str, expected: str = "") -> None:
@@ -51,7 +60,7 @@ def suggest(word: str, choices: Iterable[str], what: str = "one of") -> str:
     if close:
         return f"did you mean {close[0]!r}?"
     if not options:
-        return f"none are defined ({what})"
+        return f"expected {what}, but none are defined"
     shown = ", ".join(options[:12]) + (", ..." if len(options) > 12 else "")
     return f"expected {what}: {shown}"
 
@@ -74,13 +83,18 @@ def mapping(
         return None
     assert isinstance(node.children, dict)
     known = {}
+    meant = set()  # keys an unknown key was probably meant to be: not also reported missing
     for name, child in node.children.items():
         if name in allowed:
             known[name] = child
-        else:
-            out.error(child.where, child.path, f"unknown key {name!r}", suggest(name, allowed))
+            continue
+        hint = suggest(name, allowed)
+        shown = key_text(name)
+        quoted = shown if shown != name else repr(name)  # key_text quotes odd keys already
+        out.error(child.where, child.path, f"unknown key {quoted}", hint)
+        meant.add(hint.removeprefix("did you mean ").strip("'?"))
     for name in required:
-        if name not in known:
+        if name not in known and name not in meant:
             out.at_entry(node, f"missing key {name!r}", f"'{name}:' in this mapping")
     return known
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cuenode.model import FixtureType, ParamDef
-from cuenode.show_schema import Problems, check_key_name, entries, items, mapping, parse, suggest
+from cuenode.show_schema import (
+    Problems,
+    check_key_name,
+    entries,
+    items,
+    mapping,
+    parse,
+    seen_at,
+    suggest,
+)
 from cuenode.show_values import parse_int, parse_level, parse_text
 from cuenode.show_yaml import YNode, describe, load_yaml, read_text
 
@@ -41,7 +51,7 @@ def load_includes(out: Problems, node: YNode, base: Path) -> list[YNode]:
         if not isinstance(entry.value, str) or not entry.value.strip():
             out.at(entry, f"is {describe(entry.value)}", "a file path relative to this show file")
             continue
-        section = _load_library(out, entry, base / entry.value.strip())
+        section = _load_library(out, entry, Path(os.path.normpath(base / entry.value.strip())))
         if section is not None:
             sections.append(section)
     return sections
@@ -77,7 +87,8 @@ def parse_types(out: Problems, sections: list[YNode]) -> dict[str, FixtureType |
             if name in defs:
                 out.at_entry(
                     definition,
-                    f"fixture type {name!r} is already defined at {defs[name].where}",
+                    f"fixture type {name!r} is already defined at "
+                    f"{seen_at(defs[name].where, definition.where)}",
                     "a unique type name",
                 )
                 continue

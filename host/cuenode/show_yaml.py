@@ -8,6 +8,7 @@ so every later check can point at the exact spot in the file.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,19 @@ class YNode:
         return isinstance(self.children, list)
 
 
+PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}\Z")
+
+
+def key_text(key: str) -> str:
+    """A key as problems show it: plain names as they are, anything odd quoted and shortened
+    (so a key that is really a mis-indented sentence cannot garble the one-line format)."""
+    if PLAIN_KEY_RE.match(key):
+        return key
+    return repr(key if len(key) <= 40 else key[:37] + "...")
+
+
 def child_path(parent: str, key: str) -> str:
-    return f"{parent}.{key}" if parent else key
+    return f"{parent}.{key_text(key)}" if parent else key_text(key)
 
 
 def load_yaml(text: str, path: str) -> tuple[YNode | None, Problem | None]:
@@ -54,19 +66,26 @@ def load_yaml(text: str, path: str) -> tuple[YNode | None, Problem | None]:
     except MarkedYAMLError as exc:
         return None, _syntax_problem(exc, path)
     except YAMLError as exc:  # no mark: cannot do better than the top of the file
-        return None, Problem(Mark(path, 1, 1), "(file)", f"YAML error: {exc}", "valid YAML")
+        return None, Problem(
+            Mark(path, 1, 1), "(file)", f"YAML error: {exc}", "expected valid YAML"
+        )
     return wrap(data, Mark(path, 1, 1), "", None), None
 
 
 def _syntax_problem(exc: MarkedYAMLError, path: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    what = " ".join(part for part in (exc.context, exc.problem) if part)
+    what = exc.problem or exc.context or "not valid YAML"
+    context = exc.context_mark
+    if exc.context and exc.problem and exc.problem.startswith("but "):
+        what = f"{exc.context}, {exc.problem}"  # ruamel splits one sentence in two
+    elif exc.context and exc.problem and context is not None:
+        what += f" ({exc.context} started at line {context.line + 1})"
     return Problem(
         Mark(path, line, col),
         "(syntax)",
         f"YAML syntax error: {what}",
-        "valid YAML (check indentation, colons, quotes and brackets)",
+        "expected valid YAML (check indentation, colons, quotes and brackets)",
     )
 
 
