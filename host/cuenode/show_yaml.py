@@ -128,7 +128,7 @@ def _wrap_node(constructor: Any, node: Node, mark: Mark, path: str, key_mark: Ma
 
 
 def _scalar(constructor: Any, node: Node) -> Any:
-    if not node.tag.startswith("tag:yaml.org,2002:"):
+    if not (node.tag or "").startswith("tag:yaml.org,2002:"):
         raise _Unusual  # a tag of the user's own: the round-trip loader keeps it as text
     return constructor.construct_object(node, deep=True)
 
