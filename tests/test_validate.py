@@ -384,3 +384,35 @@ def test_cli_usage_error_exits_2() -> None:
 def test_load_show_raises_cuenode_error_for_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CuenodeError):
         load_show(tmp_path / "missing.yaml")
+
+
+def test_pulse_during_pulse_extends_the_on_time(tmp_path: Path) -> None:
+    # 6 s pulse, then 3 s later another 6 s pulse: on for 9 s in all (fine); 5 s later: 11 s
+    ok = "  - {cue: 1, follow: 3s, relays: {fog: pulse 6s}}\n  - {cue: 2, relays: {fog: pulse 6s}}"
+    assert check(tmp_path, ok) == []
+    errors = check(tmp_path, ok.replace("follow: 3s", "follow: 5s"))
+    assert [e.split(";")[0] for e in errors] == [
+        "14:40: cues[0].relays.fog: relay 'fog' stays on for 11s (cue 1 to cue 2, which "
+        "follows automatically), but its max_on is 10s"
+    ]
+
+
+def test_on_during_a_pulse_latches_and_is_reported_there(tmp_path: Path) -> None:
+    cues = "  - {cue: 1, follow: 1s, relays: {fog: pulse 5s}}\n  - {cue: 2, relays: {fog: on}}"
+    assert [e.split(";")[0] for e in check(tmp_path, cues)] == [
+        "15:28: cues[1].relays.fog: relay 'fog' is switched on in cue 2 and never off, but its "
+        "max_on is 10s"
+    ]
+
+
+def test_min_off_counts_from_the_end_of_a_pulse(tmp_path: Path) -> None:
+    # pulse 5 s at 0, next use at 35 s: 30 s off exactly (min_off 30 s) is fine; 34.999 s is not
+    cues = (
+        "  - {cue: 1, follow: 35s, relays: {fog: pulse 5s}}\n  - {cue: 2, relays: {fog: pulse 1s}}"
+    )
+    assert check(tmp_path, cues) == []
+    errors = check(tmp_path, cues.replace("35s", "34999ms"))
+    assert [e.split(";")[0] for e in errors] == [
+        "15:28: cues[1].relays.fog: relay 'fog' would switch on 29.999s after it went off "
+        "(cue 2 follows automatically), but its min_off is 30s"
+    ]

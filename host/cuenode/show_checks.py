@@ -173,26 +173,35 @@ def _check_pulse(out: Problems, relay: Relay, event: _Event) -> None:
             )
 
 
+@dataclass
+class _OnState:
+    since: _Event  # the action that switched the relay on
+    until: int | None  # a pulse's end (ms in since.segment); None: on until switched off
+    latched_by: _Event  # the action that decided how it ends (the last on or pulse)
+
+
 def _check_timeline(out: Problems, relay: Relay, events: list[_Event]) -> None:
-    on: _Event | None = None  # the `on` that switched the relay on, if it is on
+    state: _OnState | None = None
     off_at: tuple[int, int] | None = None  # (segment, ms) when it last went off
     for event in events:
-        kind = event.action.kind
-        if kind == "on":
-            if on is None:  # a second `on` while on changes nothing
-                _check_min_off(out, relay, event, off_at)
-                on = event
-            continue
-        if kind == "off" and on is None:
-            continue  # already off
-        if kind == "pulse" and on is None:
+        if state is not None and _pulse_over(state, event):
+            off_at = (state.since.segment, state.until or 0)
+            state = None
+        kind, ends = event.action.kind, event.at_ms + event.action.duration_ms
+        if state is None and kind != "off":
             _check_min_off(out, relay, event, off_at)
-        end = event.at_ms + (event.action.duration_ms if kind == "pulse" else 0)
-        if on is not None:
-            _check_on_span(out, relay, on, event, end)
-            on = None
-        off_at = (event.segment, end)
-    if on is not None and relay.max_on_ms is not None:
+            state = _OnState(event, ends if kind == "pulse" else None, event)
+        elif state is not None and kind == "on":
+            if state.until is not None:  # `on` during a pulse: now on until an off
+                state.until, state.latched_by = None, event
+        elif state is not None and kind == "pulse":  # a pulse ends with off, even after `on`
+            _check_on_span(out, relay, state.since, event, ends)
+            state.until, state.latched_by = ends, event
+        elif state is not None:  # off
+            _check_on_span(out, relay, state.since, event, event.at_ms)
+            off_at, state = (event.segment, event.at_ms), None
+    if state is not None and state.until is None and relay.max_on_ms is not None:
+        on = state.latched_by
         out.at(
             on.node,
             f"relay {relay.name!r} is switched on in cue "
@@ -200,6 +209,14 @@ def _check_timeline(out: Problems, relay: Relay, events: list[_Event]) -> None:
             f"{format_ms(relay.max_on_ms)}",
             f'"pulse <time>" (at most {format_ms(relay.max_on_ms)}) or an off in a later cue',
         )
+
+
+def _pulse_over(state: _OnState, event: _Event) -> bool:
+    """Has the running pulse ended by this event? (Across a manual GO it surely has: a pulse
+    is short and the operator's wait is not known, so it counts as over.)"""
+    if state.until is None:
+        return False
+    return state.since.segment != event.segment or state.until <= event.at_ms
 
 
 def _check_min_off(
@@ -211,7 +228,7 @@ def _check_min_off(
     if gap < relay.min_off_ms:
         out.at(
             event.node,
-            f"relay {relay.name!r} would switch on {format_ms(max(gap, 0))} "
+            f"relay {relay.name!r} would switch on {format_ms(gap)} "
             f"after it went off (cue {format_cue(event.cue.number)} follows automatically), "
             f"but its min_off is {format_ms(relay.min_off_ms)}",
             f"at least {format_ms(relay.min_off_ms)} off between uses",

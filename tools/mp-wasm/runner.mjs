@@ -18,6 +18,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MP_ROOT = "/repo";
@@ -157,13 +159,27 @@ function pythonList(items) {
   return "[" + items.map((s) => JSON.stringify(s)).join(", ") + "]";
 }
 
+// Every JavaScript object handed to Python (a promise awaited by yield_to_gc included) pins a
+// small Python-heap object until a JavaScript FinalizationRegistry callback releases it, which
+// happens only after a JavaScript garbage collection. Left alone that is ~30 bytes per yield,
+// which would show up as Python heap growth: run the JS collector every few yields.
+v8.setFlagsFromString("--expose-gc");
+const collectJsGarbage = vm.runInNewContext("gc");
+const JS_GC_EVERY = 32;
+let yields = 0;
+
+function yieldNow() {
+  if (++yields % JS_GC_EVERY === 0) collectJsGarbage();
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 // A fresh interpreter with the repository files copied in and the paths set up.
 async function newInterpreter(opts, router, state) {
   const mp = await loadRuntime(opts.heapsize, (text) => router.line(text));
   mp.registerJsModule("mpharness_js", {
     gc_total: () => router.gcTotal,
     now_ms: () => performance.now(),
-    yield_now: () => new Promise((resolve) => setImmediate(resolve)),
+    yield_now: yieldNow,
     tests: (json) => { state.tests = JSON.parse(json); },
   });
   for (const relative of ["firmware", path.join("tests", "firmware"), ...opts.copy]) {
