@@ -416,3 +416,17 @@ def test_min_off_counts_from_the_end_of_a_pulse(tmp_path: Path) -> None:
         "15:28: cues[1].relays.fog: relay 'fog' would switch on 29.999s after it went off "
         "(cue 2 follows automatically), but its min_off is 30s"
     ]
+
+
+def test_docs_example_is_valid(tmp_path: Path) -> None:
+    doc = (EXAMPLES_DIR.parent / "docs" / "show-format.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "show.yaml"
+    path.write_text(example.replace("../examples/fixtures/", f"{EXAMPLES_DIR}/fixtures/"))
+    show, problems = load_show(path)
+    assert [str(p) for p in problems] == []
+    assert show is not None
+    assert (len(show.fixtures), len(show.nodes), len(show.cues), len(show.buttons)) == (5, 2, 5, 6)
+    assert show.fixtures["scan1"].type.footprint == 8
+    assert show.cues[3].up_ms == 90_000 and show.cues[1].levels[("scan1", "tilt")] == 16384
+    assert show.relays["fog"].duty_pct == 25 and show.relays["fog"].duty_window_ms == 120_000
