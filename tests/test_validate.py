@@ -430,3 +430,26 @@ def test_docs_example_is_valid(tmp_path: Path) -> None:
     assert show.fixtures["scan1"].type.footprint == 8
     assert show.cues[3].up_ms == 90_000 and show.cues[1].levels[("scan1", "tilt")] == 16384
     assert show.relays["fog"].duty_pct == 25 and show.relays["fog"].duty_window_ms == 120_000
+
+
+def test_yaml_is_parsed_by_the_c_parser() -> None:
+    # A declared dependency (ruamel.yaml.clib): without it a 1,000-cue show takes seconds.
+    from cuenode.show_yaml import _yaml
+    from ruamel.yaml.cyaml import CParser
+
+    assert _yaml().Parser is CParser
+
+
+def test_duplicate_keys_are_all_reported_and_checking_goes_on(tmp_path: Path) -> None:
+    text = SHOW.format(cues="  - {cue: 1, label: a, label: b}\n  - {cue: 2, time: 1s, time: 2s}")
+    path = tmp_path / "show.yaml"
+    path.write_text(text.replace("board: pico", "board: pico\n    board: esp32"))
+    problems = [str(p).removeprefix(f"{path}:") for p in load_show(path)[1]]
+    assert problems == [
+        "9:5: nodes.n1.board: duplicate key 'board' (first at line 8); expected each key once "
+        "in a mapping",
+        "15:24: cues[0].label: duplicate key 'label' (first at line 15); expected each key once "
+        "in a mapping",
+        "16:24: cues[1].time: duplicate key 'time' (first at line 16); expected each key once "
+        "in a mapping",
+    ]

@@ -32,11 +32,12 @@ def load_show(path: str | Path) -> tuple[Show | None, list[Problem]]:
     text_or_problem = _read(path)
     if isinstance(text_or_problem, Problem):
         return None, [text_or_problem]
-    root, syntax = load_yaml(text_or_problem, str(path))
-    if syntax is not None or root is None:
-        return None, [syntax] if syntax else []
+    root, yaml_problems = load_yaml(text_or_problem, str(path))
+    if root is None:
+        return None, yaml_problems
     out = Problems()
     out.add_file(str(path))
+    out.extend(yaml_problems)
     show = _build(out, root, path)
     problems = out.sorted()
     return (None if problems else show), problems

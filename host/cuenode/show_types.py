@@ -67,10 +67,9 @@ def _load_library(out: Problems, entry: YNode, path: Path) -> YNode | None:
         out.at(entry, f"{reason}: {path}", "a fixture library file, relative to this show file")
         return None
     out.add_file(str(path))
-    root, syntax = load_yaml(text, str(path))
-    if syntax is not None or root is None:
-        if syntax is not None:
-            out.error(syntax.mark, syntax.key_path, syntax.message, syntax.expected)
+    root, yaml_problems = load_yaml(text, str(path))
+    out.extend(yaml_problems)
+    if root is None:
         return None
     known = mapping(out, root, LIBRARY_KEYS, required=LIBRARY_KEYS)
     return known.get("fixture_types") if known else None
