@@ -453,3 +453,47 @@ def test_duplicate_keys_are_all_reported_and_checking_goes_on(tmp_path: Path) ->
         "16:24: cues[1].time: duplicate key 'time' (first at line 16); expected each key once "
         "in a mapping",
     ]
+
+
+ANY_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(),
+    st.text(max_size=12),
+    st.from_regex(r"-?\d{1,6}(\.\d{1,5})?(ms|s|m|h|%)?", fullmatch=True),
+)
+
+
+@given(ANY_SCALAR)
+def test_value_parsers_return_ints_or_raise_bad_value(value: object) -> None:
+    for parser, args in (
+        (parse_time_ms, ()),
+        (parse_cue_number, ()),
+        (parse_level, (255,)),
+        (parse_level, (65535,)),
+    ):
+        try:
+            result = parser(value, *args)
+        except BadValue as exc:
+            assert exc.message and exc.expected.startswith(("expected", "a ", "0 to"))
+            continue
+        assert isinstance(result, int) and not isinstance(result, bool) and result >= 0
+
+
+def test_anchors_and_merge_keys_work(tmp_path: Path) -> None:
+    path = tmp_path / "show.yaml"
+    path.write_text(
+        SHOW.format(
+            cues="  - &base {cue: 1, time: 2s, curve: s-curve}\n  - {<<: *base, cue: 2}"
+        ).replace(
+            "  dim: {channels: {dimmer: 1}}",
+            "  dim: &dim {channels: {dimmer: 1}}\n  dim2: {<<: *dim}",
+        )
+    )
+    show, problems = load_show(path)
+    assert problems == [] and show is not None
+    assert [(c.number, c.up_ms, c.curve) for c in show.cues] == [
+        (1000, 2000, "s-curve"),
+        (2000, 2000, "s-curve"),
+    ]

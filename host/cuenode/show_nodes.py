@@ -50,7 +50,7 @@ def parse_nodes(out: Problems, node: YNode | None, fixture_names: set[str]) -> N
     if node is None:
         return drafts
     found = entries(out, node, "a mapping of node id -> node")
-    if node.is_map and not found:
+    if (node.is_map or node.value is None) and not found:
         out.at_entry(node, "no nodes", "at least one node with a board")
     for node_id, nnode in found.items():
         drafts.nodes[node_id] = _parse_node(out, node_id, nnode, fixture_names, drafts)

@@ -171,35 +171,86 @@ class _Builder:
         if isinstance(node, SequenceNode):
             items = [self.wrap(item, f"{path}[{i}]", None) for i, item in enumerate(node.value)]
             return YNode([item.value for item in items], self.mark(node), path, key_mark, items)
-        return YNode(self.scalar(node), self.mark(node), path, key_mark)
+        mark = self.mark(node)
+        if node.value == "" and not node.style and key_mark is not None:
+            mark = key_mark  # an empty value: libyaml and the pure parser place it apart
+        return YNode(self.scalar(node, path), mark, path, key_mark)
 
-    def scalar(self, node: Node) -> Any:
-        if node.ctag is _Resolver12.DEFAULT_SCALAR_TAG or node.tag in _TEXT_TAGS:
+    def scalar(self, node: Node, path: str) -> Any:
+        if node.ctag is _Resolver12.DEFAULT_SCALAR_TAG:
+            return str(node.value)
+        tag = node.tag
+        if tag == _STR_TAG:
+            return str(node.value)
+        if tag not in _VALUE_TAGS:  # !custom, !!binary, ...: keep the text, say it is odd
+            self.problems.append(
+                Problem(
+                    self.mark(node),
+                    path or "(top level)",
+                    f"unsupported YAML tag {tag!r}",
+                    "expected plain values, without tags",
+                )
+            )
             return str(node.value)
         return _plain(self.constructor.construct_object(node, deep=True))
 
     def _map(self, node: MappingNode, path: str, key_mark: Mark | None) -> YNode:
         children: dict[str, YNode] = {}
+        merged: list[tuple[Node, Node]] = []  # entries from `<<: *anchor` merge keys
         for key_node, value_node in node.value:
-            name = _key_text(self.scalar(key_node)) if isinstance(key_node, ScalarNode) else "?"
+            if key_node.tag == _MERGE_TAG:
+                merged += self._merge_sources(value_node, child_path(path, "<<"))
+                continue
+            name = (
+                _key_text(self.scalar(key_node, path)) if isinstance(key_node, ScalarNode) else "?"
+            )
             kmark = self.mark(key_node)
             if name in children:
-                first = children[name].key_mark or kmark
-                self.problems.append(
-                    Problem(
-                        kmark,
-                        child_path(path, name),
-                        f"duplicate key {quoted_key(name)} (first at line {first.line})",
-                        "expected each key once in a mapping",
-                    )
-                )
+                self._duplicate(kmark, path, name, children[name].key_mark or kmark)
                 continue
             children[name] = self.wrap(value_node, child_path(path, name), kmark)
+        for key_node, value_node in merged:  # keys written in the mapping itself win
+            name = (
+                _key_text(self.scalar(key_node, path)) if isinstance(key_node, ScalarNode) else "?"
+            )
+            if name not in children:
+                children[name] = self.wrap(value_node, child_path(path, name), self.mark(key_node))
         values = {k: v.value for k, v in children.items()}
         return YNode(values, self.mark(node), path, key_mark, children)
 
+    def _merge_sources(self, node: Node, path: str) -> list[tuple[Node, Node]]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        entries = []
+        for source in sources:
+            if isinstance(source, MappingNode):
+                entries += source.value
+            else:
+                self.problems.append(
+                    Problem(
+                        self.mark(source),
+                        path,
+                        "a merge key (<<) needs a mapping",
+                        "expected <<: *anchor of a mapping",
+                    )
+                )
+        return entries
 
-_TEXT_TAGS = frozenset({"tag:yaml.org,2002:str"})
+    def _duplicate(self, mark: Mark, path: str, name: str, first: Mark) -> None:
+        self.problems.append(
+            Problem(
+                mark,
+                child_path(path, name),
+                f"duplicate key {quoted_key(name)} (first at line {first.line})",
+                "expected each key once in a mapping",
+            )
+        )
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
+)
 
 
 def _key_text(key: Any) -> str:
