@@ -73,8 +73,11 @@ def _build(out: Problems, root: YNode, path: Path) -> Show | None:
         out.at(root, "the file is empty", "a show with show:, fixtures:, nodes: and cues:")
         return None
     if not root.is_map:
-        out.at(root, f"the file holds {describe(root.value)}, not a show",
-               "a mapping with show:, fixtures:, nodes: and cues:")
+        out.at(
+            root,
+            f"the file holds {describe(root.value)}, not a show",
+            "a mapping with show:, fixtures:, nodes: and cues:",
+        )
         return None
     known = mapping(
         out,
@@ -100,8 +103,9 @@ def _build(out: Problems, root: YNode, path: Path) -> Show | None:
     if len(out):
         return None
     patched = {
-        f: Fixture(f, d.type, d.address, nodes.patch[f][0])  # type: ignore[union-attr]
+        f: Fixture(f, d.type, d.address, nodes.patch[f][0])
         for f, d in fixtures.items()
+        if d is not None  # always so here: a broken fixture is a problem
     }
     return Show(
         name or "",

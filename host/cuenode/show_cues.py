@@ -4,8 +4,9 @@ compiler's job: a cue keeps only the levels written in it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
-from cuenode.model import Cue, Relay, RelayAction
+from cuenode.model import Cue, Curve, Relay, RelayAction, RelayActionKind
 from cuenode.show_schema import Problems, entries, items, mapping, parse, seen_at, suggest
 from cuenode.show_types import FixtureDraft
 from cuenode.show_values import (
@@ -128,7 +129,7 @@ def _parse_cue(
         times["delay"] or 0,
         times["follow"],
         times["hang"],
-        curve,  # type: ignore[arg-type]
+        cast(Curve, curve),
         tuple(action for action, _ in actions),
     )
     return CueDraft(cue, node, known, actions)
@@ -211,7 +212,7 @@ def parse_action(value: object, relay: str) -> RelayAction:
     """'on', 'off' or 'pulse 5s' -> a RelayAction."""
     words = value.split(None, 1) if isinstance(value, str) else []
     if words in (["on"], ["off"]):
-        return RelayAction(relay, words[0])  # type: ignore[arg-type]
+        return RelayAction(relay, cast(RelayActionKind, words[0]))
     if len(words) == 2 and words[0] == "pulse":
         try:
             ms = parse_time_ms(words[1])

@@ -34,6 +34,7 @@ class FixtureDraft:
     type: FixtureType
     address: int
     node: YNode  # the fixture's entry, for problem marks
+    address_node: YNode
 
 
 # --- include -------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ def _parse_fixture(
         ftype = apply_defaults(out, ftype, known["defaults"])
     if ftype is None or address is None or len(out) != before:
         return None
-    return FixtureDraft(name, ftype, address, node)
+    return FixtureDraft(name, ftype, address, node, known["address"])
 
 
 def _fixture_type(

@@ -172,7 +172,7 @@ class _Builder:
             items = [self.wrap(item, f"{path}[{i}]", None) for i, item in enumerate(node.value)]
             return YNode([item.value for item in items], self.mark(node), path, key_mark, items)
         mark = self.mark(node)
-        if node.value == "" and not node.style and key_mark is not None:
+        if node.value == "" and not getattr(node, "style", None) and key_mark is not None:
             mark = key_mark  # an empty value: libyaml and the pure parser place it apart
         return YNode(self.scalar(node, path), mark, path, key_mark)
 
