@@ -57,9 +57,8 @@ def parse_cues(
     cue_items = items(out, node, "a list of cues, each starting '- cue: <number>'")
     if node.is_list and not cue_items or node.value is None:
         out.at_entry(node, "no cues", "at least one cue")
-    drafts = []
+    drafts: list[CueDraft] = []
     seen: dict[int, YNode] = {}
-    previous: int | None = None
     complete = True
     for item in cue_items:
         draft = _parse_cue(out, item, fixtures, relays)
@@ -67,28 +66,31 @@ def parse_cues(
         if draft is None or number_node is None:
             complete = False
             continue
-        complete = complete and draft.complete
-        number = draft.cue.number
-        if number in seen:
-            out.at(
-                number_node,
-                f"cue {format_cue(number)} is already used at "
-                f"{seen_at(seen[number].mark, number_node.mark)}",
-                "each cue number once",
-            )
-            complete = False
-            continue
-        if previous is not None and number < previous:
-            out.at(
-                number_node,
-                f"cue {format_cue(number)} comes after cue {format_cue(previous)}",
-                "cue numbers in increasing order",
-            )
-            complete = False
-        seen[number] = number_node
-        previous = number
-        drafts.append(draft)
+        in_order = _check_number(out, draft.cue.number, number_node, seen, drafts)
+        complete = complete and draft.complete and in_order
+        if draft.cue.number not in seen:
+            seen[draft.cue.number] = number_node
+            drafts.append(draft)
     return drafts, complete
+
+
+def _check_number(
+    out: Problems, number: int, node: YNode, seen: dict[int, YNode], before: list[CueDraft]
+) -> bool:
+    """Cue numbers are unique and increase down the list."""
+    if number in seen:
+        first = seen_at(seen[number].mark, node.mark)
+        out.at(node, f"cue {format_cue(number)} is already used at {first}", "each cue number once")
+        return False
+    previous = before[-1].cue.number if before else None
+    if previous is not None and number < previous:
+        out.at(
+            node,
+            f"cue {format_cue(number)} comes after cue {format_cue(previous)}",
+            "cue numbers in increasing order",
+        )
+        return False
+    return True
 
 
 def _parse_cue(
