@@ -71,6 +71,9 @@ def child_path(parent: str, key: str) -> str:
 def load_yaml(text: str, path: str) -> tuple[YNode | None, list[Problem]]:
     """Parse one YAML document into YNodes, with every duplicate key as a Problem; a syntax
     error comes back as (None, [that problem]) with its line:col."""
+    too_deep = _nesting_problem(text, path)
+    if too_deep is not None:
+        return None, [too_deep]
     yaml = _yaml()
     try:
         root = yaml.compose(text)
@@ -87,6 +90,15 @@ def load_yaml(text: str, path: str) -> tuple[YNode | None, list[Problem]]:
         return builder.wrap(root, "", None), builder.problems
     except MarkedYAMLError as exc:  # a scalar that does not construct, e.g. a bad timestamp
         return None, [_syntax_problem(exc, path)]
+    except RecursionError:  # _nesting_problem should have caught it first
+        return None, [
+            Problem(
+                Mark(path, 1, 1),
+                "(file)",
+                "nested too deeply",
+                "expected a show nested a few levels deep",
+            )
+        ]
 
 
 class _Resolver12(VersionedResolver):
@@ -116,6 +128,49 @@ class _Resolver12(VersionedResolver):
                 if regexp.match(value):
                     return tag
         return self.DEFAULT_SCALAR_TAG
+
+
+MAX_FLOW_DEPTH = 64
+MAX_INDENT = 200
+_QUOTED_OR_COMMENT = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|#[^\n]*""")
+_BRACKET = re.compile(r"[\[\]{}]")
+# more than MAX_INDENT leading spaces and block "- " / "? " indicators on one line
+_TOO_INDENTED = re.compile(r"^(?: |-(?= |$)|\?(?= )){" + str(MAX_INDENT + 1) + "}", re.M)
+
+
+def _nesting_problem(text: str, path: str) -> Problem | None:
+    """Absurdly deep nesting would overflow the parser's C stack (a crash, not an error) or
+    Python's recursion limit: refuse it first. No show needs more than a few levels."""
+    deep = _TOO_INDENTED.search(text)
+    if deep is not None:
+        return _position_problem(
+            text,
+            deep.end(),
+            path,
+            f"indented more than {MAX_INDENT} columns",
+            "expected a show nested a few levels deep",
+        )
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return None
+    plain = _QUOTED_OR_COMMENT.sub(lambda m: " " * len(m.group()), text)
+    depth = 0
+    for bracket in _BRACKET.finditer(plain):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_FLOW_DEPTH:
+            return _position_problem(
+                text,
+                bracket.start(),
+                path,
+                f"brackets nested more than {MAX_FLOW_DEPTH} deep",
+                "expected a show nested a few levels deep",
+            )
+    return None
+
+
+def _position_problem(text: str, index: int, path: str, message: str, expected: str) -> Problem:
+    before = text[:index]
+    line, col = before.count("\n") + 1, index - before.rfind("\n")
+    return Problem(Mark(path, line, col), "(file)", message, expected)
 
 
 @cache
