@@ -27,7 +27,6 @@ import tracemalloc
 from pathlib import Path
 
 from cuenode import compiler
-from cuenode import show_yaml as yaml_loader
 from cuenode.show import load_show
 
 GOAL_S = 2.0
@@ -149,14 +148,7 @@ def main() -> int:
     ap.add_argument("--nodes", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument(
-        "--round-trip-yaml",
-        action="store_true",
-        help="bypass the libyaml fast path (the pure-Python loader, for comparison)",
-    )
     args = ap.parse_args()
-    if args.round_trip_yaml:
-        yaml_loader._load_fast = lambda text, path: None
 
     text = generate_show_yaml(args.cues, args.nodes)
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,7 +166,6 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "machine": f"{platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}",
-        "yaml_loader": "round-trip (pure Python)" if args.round_trip_yaml else "libyaml fast path",
         "cues": args.cues,
         "nodes": args.nodes,
         "yaml_lines": text.count("\n"),

@@ -416,3 +416,84 @@ def test_min_off_counts_from_the_end_of_a_pulse(tmp_path: Path) -> None:
         "15:28: cues[1].relays.fog: relay 'fog' would switch on 29.999s after it went off "
         "(cue 2 follows automatically), but its min_off is 30s"
     ]
+
+
+def test_docs_example_is_valid(tmp_path: Path) -> None:
+    doc = (EXAMPLES_DIR.parent / "docs" / "show-format.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "show.yaml"
+    path.write_text(example.replace("../examples/fixtures/", f"{EXAMPLES_DIR}/fixtures/"))
+    show, problems = load_show(path)
+    assert [str(p) for p in problems] == []
+    assert show is not None
+    assert (len(show.fixtures), len(show.nodes), len(show.cues), len(show.buttons)) == (5, 2, 5, 6)
+    assert show.fixtures["scan1"].type.footprint == 8
+    assert show.cues[3].up_ms == 90_000 and show.cues[1].levels[("scan1", "tilt")] == 16384
+    assert show.relays["fog"].duty_pct == 25 and show.relays["fog"].duty_window_ms == 120_000
+
+
+def test_yaml_is_parsed_by_the_c_parser() -> None:
+    # A declared dependency (ruamel.yaml.clib): without it a 1,000-cue show takes seconds.
+    from cuenode.show_yaml import _yaml
+    from ruamel.yaml.cyaml import CParser
+
+    assert _yaml().Parser is CParser
+
+
+def test_duplicate_keys_are_all_reported_and_checking_goes_on(tmp_path: Path) -> None:
+    text = SHOW.format(cues="  - {cue: 1, label: a, label: b}\n  - {cue: 2, time: 1s, time: 2s}")
+    path = tmp_path / "show.yaml"
+    path.write_text(text.replace("board: pico", "board: pico\n    board: esp32"))
+    problems = [str(p).removeprefix(f"{path}:") for p in load_show(path)[1]]
+    assert problems == [
+        "9:5: nodes.n1.board: duplicate key 'board' (first at line 8); expected each key once "
+        "in a mapping",
+        "15:24: cues[0].label: duplicate key 'label' (first at line 15); expected each key once "
+        "in a mapping",
+        "16:24: cues[1].time: duplicate key 'time' (first at line 16); expected each key once "
+        "in a mapping",
+    ]
+
+
+ANY_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(),
+    st.text(max_size=12),
+    st.from_regex(r"-?\d{1,6}(\.\d{1,5})?(ms|s|m|h|%)?", fullmatch=True),
+)
+
+
+@given(ANY_SCALAR)
+def test_value_parsers_return_ints_or_raise_bad_value(value: object) -> None:
+    for parser, args in (
+        (parse_time_ms, ()),
+        (parse_cue_number, ()),
+        (parse_level, (255,)),
+        (parse_level, (65535,)),
+    ):
+        try:
+            result = parser(value, *args)
+        except BadValue as exc:
+            assert exc.message and exc.expected.startswith(("expected", "a ", "0 to"))
+            continue
+        assert isinstance(result, int) and not isinstance(result, bool) and result >= 0
+
+
+def test_anchors_and_merge_keys_work(tmp_path: Path) -> None:
+    path = tmp_path / "show.yaml"
+    path.write_text(
+        SHOW.format(
+            cues="  - &base {cue: 1, time: 2s, curve: s-curve}\n  - {<<: *base, cue: 2}"
+        ).replace(
+            "  dim: {channels: {dimmer: 1}}",
+            "  dim: &dim {channels: {dimmer: 1}}\n  dim2: {<<: *dim}",
+        )
+    )
+    show, problems = load_show(path)
+    assert problems == [] and show is not None
+    assert [(c.number, c.up_ms, c.curve) for c in show.cues] == [
+        (1000, 2000, "s-curve"),
+        (2000, 2000, "s-curve"),
+    ]

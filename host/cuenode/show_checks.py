@@ -40,9 +40,8 @@ def _check_overlaps(out: Problems, node_id: str, patched: list[FixtureDraft]) ->
         for earlier in in_file_order[:k]:
             e_first, e_last = _span(earlier)
             if first <= e_last and e_first <= last:
-                address = fixture.node.children["address"]  # type: ignore[index]
                 out.at(
-                    address,
+                    fixture.address_node,
                     f"{_channels(first, last)} overlap fixture {earlier.name!r} "
                     f"({_channels(e_first, e_last)}) on node {node_id!r}",
                     "fixtures on one node on separate channels",
@@ -62,7 +61,7 @@ def check_fire_buttons(out: Problems, nodes: NodeDrafts, cues: list[CueDraft]) -
     numbers = {d.cue.number for d in cues}
     for button, bnode in nodes.buttons:
         if button.action == "fire" and button.cue not in numbers:
-            where = bnode.children.get("cue", bnode) if bnode.is_map else bnode  # type: ignore
+            where = bnode.children.get("cue", bnode) if isinstance(bnode.children, dict) else bnode
             out.at(
                 where,
                 f"fires cue {format_cue(button.cue or 0)}, which is not in the cue list",

@@ -7,6 +7,8 @@ text is read with `Decimal` so `12.25` is exactly cue 12250 and `2.5s` exactly 2
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -35,7 +37,7 @@ def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
         try:
             return Decimal(value.strip())
@@ -153,7 +155,7 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_text(value: Any, max_len: int = 120) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, str | int | float | datetime.date):
         raise BadValue(f"{describe(value)} is not text", f"text of at most {max_len} characters")
     text = str(value)
     if len(text) > max_len:
