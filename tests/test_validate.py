@@ -289,7 +289,7 @@ DEMO_TEXT = (EXAMPLES_DIR / "demo.yaml").read_text()
         st.tuples(
             st.integers(0, len(DEMO_TEXT)),
             st.integers(0, 8),
-            st.text(alphabet=" :-[]{}#'\"%.,\n\tabc019", max_size=4),
+            st.text(alphabet=" :-[]{}#'\"%.,\n\tabc019\x00\x07&*!<", max_size=4),
         ),
         min_size=1,
         max_size=4,
@@ -308,7 +308,7 @@ def test_mutated_demo_never_crashes(tmp_path: Path, edits: list[tuple[int, int, 
     show, problems = load_show(path)
     assert (show is None) == bool(problems)
     for problem in problems:
-        assert LINE_RE.match(str(problem)), str(problem)
+        assert LINE_RE.match(str(problem)) and "\n" not in str(problem), str(problem)
         assert problem.mark.line >= 1 and problem.mark.col >= 1
 
 

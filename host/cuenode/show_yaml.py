@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
@@ -79,9 +80,12 @@ def load_yaml(text: str, path: str) -> tuple[YNode | None, list[Problem]]:
         root = yaml.compose(text)
     except MarkedYAMLError as exc:
         return None, [_syntax_problem(exc, path, text)]
+    except ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
+        return None, [_reader_problem(exc, text, path)]
     except YAMLError as exc:  # no mark: cannot do better than the top of the file
+        what = " ".join(str(exc).split())  # one line, whatever the library wrote
         return None, [
-            Problem(Mark(path, 1, 1), "(file)", f"YAML error: {exc}", "expected valid YAML")
+            Problem(Mark(path, 1, 1), "(file)", f"YAML error: {what}", "expected valid YAML")
         ]
     if root is None:  # an empty document
         return YNode(None, Mark(path, 1, 1), ""), []
@@ -165,6 +169,18 @@ def _nesting_problem(text: str, path: str) -> Problem | None:
                 "expected a show nested a few levels deep",
             )
     return None
+
+
+def _reader_problem(exc: ReaderError, text: str, path: str) -> Problem:
+    position = exc.position if isinstance(exc.position, int) else 0
+    char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+    return _position_problem(
+        text,
+        position,
+        path,
+        f"character U+{char:04X} is not allowed in YAML (a control character)",
+        "expected printable text",
+    )
 
 
 def _position_problem(text: str, index: int, path: str, message: str, expected: str) -> Problem:
