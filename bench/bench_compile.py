@@ -27,6 +27,7 @@ import tracemalloc
 from pathlib import Path
 
 from cuenode import compiler
+from cuenode import show_yaml as yaml_loader
 from cuenode.show import load_show
 
 GOAL_S = 2.0
@@ -116,7 +117,7 @@ def cue_yaml(i: int, last: bool, rnd: random.Random, rig: dict, all_fixtures: li
     return lines
 
 
-def show_yaml(n_cues: int, n_nodes: int, seed: int = 1) -> str:
+def generate_show_yaml(n_cues: int, n_nodes: int, seed: int = 1) -> str:
     rnd = random.Random(seed)
     rig = patch(n_nodes)
     all_fixtures = [f for node in sorted(rig) for f in rig[node]]
@@ -148,9 +149,16 @@ def main() -> int:
     ap.add_argument("--nodes", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--pure-python-yaml",
+        action="store_true",
+        help="parse with ruamel's pure-Python parser instead of libyaml (for comparison)",
+    )
     args = ap.parse_args()
+    if args.pure_python_yaml:
+        yaml_loader._yaml = yaml_loader.pure_python_yaml
 
-    text = show_yaml(args.cues, args.nodes)
+    text = generate_show_yaml(args.cues, args.nodes)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.yaml"
         path.write_text(text)
@@ -166,6 +174,7 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "machine": f"{platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}",
+        "yaml_loader": "pure Python" if args.pure_python_yaml else "libyaml (C)",
         "cues": args.cues,
         "nodes": args.nodes,
         "yaml_lines": text.count("\n"),

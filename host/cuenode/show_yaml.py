@@ -199,6 +199,13 @@ def _yaml() -> YAML:
     return yaml
 
 
+def pure_python_yaml() -> YAML:
+    """The same loader on ruamel's pure-Python parser (for comparisons and benchmarks)."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Resolver = _Resolver12
+    return yaml
+
+
 def _syntax_problem(exc: MarkedYAMLError, path: str, text: str = "") -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
