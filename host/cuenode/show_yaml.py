@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ class YNode:
 PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}\Z")
 
 
+@lru_cache(maxsize=65536)
 def key_text(key: str) -> str:
     """A key as problems show it: plain names as they are, anything odd quoted and shortened
     (so a key that is really a mis-indented sentence cannot garble the one-line format)."""
@@ -110,6 +111,7 @@ class _Resolver12(VersionedResolver):
     looked up once instead of per scalar (per-scalar lookups were half the parse time)."""
 
     _rules: dict[str | None, list[tuple[Tag, re.Pattern[str]]]] | None = None
+    _seen: dict[str, Tag] = {}  # plain scalar text -> its tag: keys and levels repeat a lot
 
     @property
     def processing_version(self) -> tuple[int, int]:
@@ -126,6 +128,15 @@ class _Resolver12(VersionedResolver):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not ScalarNode or not implicit[0]:
             return super().resolve(kind, value, implicit)
+        seen = _Resolver12._seen
+        tag = seen.get(value)
+        if tag is None:
+            if len(seen) > 100_000:  # bounded, whatever a process loads
+                seen.clear()
+            tag = seen[value] = self._resolve_plain(value)
+        return tag
+
+    def _resolve_plain(self, value: str) -> Tag:
         table = self._table()
         for rules in (table.get(value[:1], ()), table.get(None, ())):
             for tag, regexp in rules:
