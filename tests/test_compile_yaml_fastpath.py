@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from cuenode import show_yaml
 from cuenode.paths import EXAMPLES_DIR
-from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent
 ALL = sorted((ROOT / "corpus").rglob("*.yaml")) + sorted(EXAMPLES_DIR.rglob("*.yaml"))
@@ -29,15 +28,9 @@ def utf8(path: Path) -> bool:
 FILES = [p for p in ALL if utf8(p)]
 
 
-def pure_python_yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=True)
-    yaml.Resolver = show_yaml._Resolver12
-    return yaml
-
-
 def pure_tree(text: str, path: str) -> tuple[show_yaml.YNode | None, list]:
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(show_yaml, "_yaml", pure_python_yaml)
+        mp.setattr(show_yaml, "_yaml", show_yaml.pure_python_yaml)
         return show_yaml.load_yaml(text, path)
 
 

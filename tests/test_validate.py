@@ -245,19 +245,48 @@ def test_limits_met_exactly_are_allowed(tmp_path: Path) -> None:
     assert check(tmp_path, cues) == []
 
 
-def test_hang_time_counts_delay_and_longest_fade(tmp_path: Path) -> None:
+def test_hang_waits_for_delay_and_the_fade_that_moves(tmp_path: Path) -> None:
+    # As the node's engine times it: delay + the up time if a level on the relay's node
+    # rises, the down time if one falls (the longer if both), then the hang.
     cues = (
-        "  - {cue: 1, up: 3s, down: 5s, delay: 1s, hang: 4s, relays: {fog: on}}\n"
+        "  - {cue: 0.5, levels: {d1.dimmer: 255}}\n"
+        "  - {cue: 1, up: 3s, down: 5s, delay: 1s, hang: 4s, levels: {d1.dimmer: 0},\n"
+        "     relays: {fog: on}}\n"
         "  - {cue: 2, relays: {fog: off}}"
     )
-    # on for 1 + 5 + 4 = 10 s: exactly max_on
+    # falling: on for 1 + 5 + 4 = 10 s, exactly max_on
     assert check(tmp_path, cues) == []
-    cues = cues.replace("hang: 4s", "hang: 4001ms")
-    assert check(tmp_path, cues) == [
-        "14:71: cues[0].relays.fog: relay 'fog' stays on for 10.001s (cue 1 to cue 2, which "
+    assert check(tmp_path, cues.replace("hang: 4s", "hang: 4001ms")) == [
+        "16:20: cues[1].relays.fog: relay 'fog' stays on for 10.001s (cue 1 to cue 2, which "
         "follows automatically), but its max_on is 10s; expected off within 10s, or a "
         "shorter follow/hang"
     ]
+    # rising only (0 -> 128): 1 + 3 + 6 = 10 s is fine, the 5 s down time does not count
+    rising = cues.replace("dimmer: 255", "dimmer: 0").replace("dimmer: 0},", "dimmer: 128},")
+    assert "{d1.dimmer: 0}}" in rising and "{d1.dimmer: 128}," in rising
+    assert check(tmp_path, rising.replace("hang: 4s", "hang: 6s")) == []
+    assert len(check(tmp_path, rising.replace("hang: 4s", "hang: 6001ms"))) == 1
+    # no level moves (a relay-only cue): 1 + 0 + 9 = 10 s
+    still = cues.replace(", levels: {d1.dimmer: 0}", "").replace("hang: 4s", "hang: 9s")
+    assert "levels" not in still.split("cue: 1,")[1].split("cue: 2")[0]
+    assert check(tmp_path, still) == []
+    assert len(check(tmp_path, still.replace("hang: 9s", "hang: 9001ms"))) == 1
+
+
+def test_hang_timing_counts_only_the_relay_nodes_fixtures(tmp_path: Path) -> None:
+    # d2 is on another node: its 30 s fade does not delay this node's hang
+    text = SHOW.format(
+        cues="  - {cue: 1, time: 30s, hang: 5s, levels: {d2.dimmer: 255},\n"
+        "     relays: {fog: on}}\n  - {cue: 2, relays: {fog: off}}"
+    )
+    text = text.replace(
+        "  d1: {type: dim, address: 1}\n",
+        "  d1: {type: dim, address: 1}\n  d2: {type: dim, address: 1}\n",
+    )
+    text = text.replace("cues:\n", "  n2: {board: esp32_devkitc, fixtures: [d2]}\ncues:\n")
+    path = tmp_path / "show.yaml"
+    path.write_text(text)
+    assert [str(p) for p in load_show(path)[1]] == []
 
 
 def test_duty_budget_is_a_limit_too(tmp_path: Path) -> None:
@@ -289,7 +318,7 @@ DEMO_TEXT = (EXAMPLES_DIR / "demo.yaml").read_text()
         st.tuples(
             st.integers(0, len(DEMO_TEXT)),
             st.integers(0, 8),
-            st.text(alphabet=" :-[]{}#'\"%.,\n\tabc019", max_size=4),
+            st.text(alphabet=" :-[]{}#'\"%.,\n\tabc019\x00\x07&*!<", max_size=4),
         ),
         min_size=1,
         max_size=4,
@@ -308,7 +337,7 @@ def test_mutated_demo_never_crashes(tmp_path: Path, edits: list[tuple[int, int, 
     show, problems = load_show(path)
     assert (show is None) == bool(problems)
     for problem in problems:
-        assert LINE_RE.match(str(problem)), str(problem)
+        assert LINE_RE.match(str(problem)) and "\n" not in str(problem), str(problem)
         assert problem.mark.line >= 1 and problem.mark.col >= 1
 
 

@@ -14,7 +14,13 @@ from pathlib import Path
 
 from cuenode.errors import CuenodeError
 from cuenode.model import Fixture, Mark, Problem, Show
-from cuenode.show_checks import check_chain, check_fire_buttons, check_patch, check_relays
+from cuenode.show_checks import (
+    NodePatch,
+    check_chain,
+    check_fire_buttons,
+    check_patch,
+    check_relays,
+)
 from cuenode.show_cues import CueDraft, parse_cues
 from cuenode.show_nodes import NodeDrafts, parse_nodes
 from cuenode.show_schema import Problems, mapping, parse
@@ -98,10 +104,20 @@ def _build(out: Problems, root: YNode, path: Path) -> Show | None:
     check_patch(out, fixtures, nodes)
     check_fire_buttons(out, nodes, cues)
     check_chain(out, cues)
-    check_relays(out, nodes.relays, cues, cues_complete)
+    check_relays(out, nodes.relays, cues, _node_patch(fixtures, nodes), cues_complete)
     if len(out):
         return None
     return _assemble(name or "", version or FORMAT_VERSION, fixtures, nodes, cues, path)
+
+
+def _node_patch(fixtures: dict[str, FixtureDraft | None], nodes: NodeDrafts) -> NodePatch:
+    defaults = {
+        (name, param.name): param.default
+        for name, draft in fixtures.items()
+        if draft is not None
+        for param in draft.type.params
+    }
+    return NodePatch({f: node for f, (node, _) in nodes.patch.items()}, defaults)
 
 
 def _assemble(

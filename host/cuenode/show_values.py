@@ -91,6 +91,22 @@ def format_ms(ms: int) -> str:
 
 def parse_level(value: Any, max_value: int) -> int:
     """A DMX level: a whole number 0..max_value, or "NN%" (decimals allowed) of max_value."""
+    if isinstance(value, str):
+        key = (value, max_value)  # shows repeat the same few percentages thousands of times
+        raw = _PERCENT_SEEN.get(key)
+        if raw is None:
+            raw = _parse_level(value, max_value)
+            if len(_PERCENT_SEEN) > 10_000:
+                _PERCENT_SEEN.clear()
+            _PERCENT_SEEN[key] = raw
+        return raw
+    return _parse_level(value, max_value)
+
+
+_PERCENT_SEEN: dict[tuple[str, int], int] = {}
+
+
+def _parse_level(value: Any, max_value: int) -> int:
     expected = f'0 to {max_value} or a percentage like "50%"' + (
         " (16-bit parameter)" if max_value > 255 else ""
     )

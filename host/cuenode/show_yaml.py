@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
@@ -50,6 +51,7 @@ class YNode:
 PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}\Z")
 
 
+@lru_cache(maxsize=65536)
 def key_text(key: str) -> str:
     """A key as problems show it: plain names as they are, anything odd quoted and shortened
     (so a key that is really a mis-indented sentence cannot garble the one-line format)."""
@@ -79,9 +81,12 @@ def load_yaml(text: str, path: str) -> tuple[YNode | None, list[Problem]]:
         root = yaml.compose(text)
     except MarkedYAMLError as exc:
         return None, [_syntax_problem(exc, path, text)]
+    except ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
+        return None, [_reader_problem(exc, text, path)]
     except YAMLError as exc:  # no mark: cannot do better than the top of the file
+        what = " ".join(str(exc).split())  # one line, whatever the library wrote
         return None, [
-            Problem(Mark(path, 1, 1), "(file)", f"YAML error: {exc}", "expected valid YAML")
+            Problem(Mark(path, 1, 1), "(file)", f"YAML error: {what}", "expected valid YAML")
         ]
     if root is None:  # an empty document
         return YNode(None, Mark(path, 1, 1), ""), []
@@ -106,6 +111,7 @@ class _Resolver12(VersionedResolver):
     looked up once instead of per scalar (per-scalar lookups were half the parse time)."""
 
     _rules: dict[str | None, list[tuple[Tag, re.Pattern[str]]]] | None = None
+    _seen: dict[str, Tag] = {}  # plain scalar text -> its tag: keys and levels repeat a lot
 
     @property
     def processing_version(self) -> tuple[int, int]:
@@ -122,6 +128,15 @@ class _Resolver12(VersionedResolver):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is not ScalarNode or not implicit[0]:
             return super().resolve(kind, value, implicit)
+        seen = _Resolver12._seen
+        tag = seen.get(value)
+        if tag is None:
+            if len(seen) > 100_000:  # bounded, whatever a process loads
+                seen.clear()
+            tag = seen[value] = self._resolve_plain(value)
+        return tag
+
+    def _resolve_plain(self, value: str) -> Tag:
         table = self._table()
         for rules in (table.get(value[:1], ()), table.get(None, ())):
             for tag, regexp in rules:
@@ -167,6 +182,18 @@ def _nesting_problem(text: str, path: str) -> Problem | None:
     return None
 
 
+def _reader_problem(exc: ReaderError, text: str, path: str) -> Problem:
+    position = exc.position if isinstance(exc.position, int) else 0
+    char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+    return _position_problem(
+        text,
+        position,
+        path,
+        f"character U+{char:04X} is not allowed in YAML (a control character)",
+        "expected printable text",
+    )
+
+
 def _position_problem(text: str, index: int, path: str, message: str, expected: str) -> Problem:
     before = text[:index]
     line, col = before.count("\n") + 1, index - before.rfind("\n")
@@ -179,6 +206,13 @@ def _yaml() -> YAML:
     (so `on`/`off`/`yes` are text). Composing nodes keeps every line/column mark and is far
     faster than the round-trip loader, which matters for 1,000-cue shows."""
     yaml = YAML(typ="safe")
+    yaml.Resolver = _Resolver12
+    return yaml
+
+
+def pure_python_yaml() -> YAML:
+    """The same loader on ruamel's pure-Python parser (for comparisons and benchmarks)."""
+    yaml = YAML(typ="safe", pure=True)
     yaml.Resolver = _Resolver12
     return yaml
 
