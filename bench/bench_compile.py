@@ -28,6 +28,7 @@ import tracemalloc
 from pathlib import Path
 
 from cuenode import compiler
+from cuenode import show_yaml as yaml_loader
 from cuenode.show import load_show
 
 GOAL_S = 2.0
@@ -151,7 +152,14 @@ def main() -> int:
     ap.add_argument("--nodes", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--pure-python-yaml",
+        action="store_true",
+        help="parse with ruamel's pure-Python parser instead of libyaml (for comparison)",
+    )
     args = ap.parse_args()
+    if args.pure_python_yaml:
+        yaml_loader._yaml = yaml_loader.pure_python_yaml
 
     text = generate_show_yaml(args.cues, args.nodes)
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,6 +179,7 @@ def main() -> int:
         "load_average": round(os.getloadavg()[0], 2),
         "machine": f"{platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}",
+        "yaml_loader": "pure Python" if args.pure_python_yaml else "libyaml (C)",
         "cues": args.cues,
         "nodes": args.nodes,
         "yaml_lines": text.count("\n"),
