@@ -69,6 +69,7 @@ def test_native_code_needs_an_arch(tmp_path: Path) -> None:
     assert mpy_cross(source, tmp_path / "c.mpy").returncode != 0
 
 
+@pytest.mark.micropython
 def test_compiled_bytecode_passes_the_firmware_tests_on_micropython(tmp_path: Path) -> None:
     """The .mpy files mpy-cross makes (what goes on a node) load in MicroPython 1.27 and pass
     the firmware tests there: only .mpy files are copied in, no sources."""
