@@ -16,6 +16,7 @@ from cuefw.store import Store
 from cuefw.universe import Universe
 
 _counter = [0]
+_RX = link.Deframer()  # one response reader for all tests: a Deframer holds 8 KB
 
 
 def _data(name):
@@ -62,7 +63,7 @@ class Host:
     def ask(self, ftype, payload=b"", now=0):
         self.seq += 1
         out = self.nl.feed(link.encode(ftype, self.seq, payload), now)
-        f = link.Deframer().feed(out)[0]
+        f = _RX.feed(out)[0]
         return f.payload[0], bytes(f.payload[1:])
 
     def push(self, data, now=0, flags=0):

@@ -10,6 +10,7 @@ from cuefw.nodelink import NodeLink
 from cuefw.store import Store
 
 _counter = [0]
+_RX = link.Deframer()  # one response reader for all tests: a Deframer holds 8 KB
 
 
 class RecordingNode:
@@ -94,7 +95,7 @@ def setup(node_id="stage-left"):
 
 def ask(nl, ftype, seq, payload=b"", now=1000):
     out = nl.feed(link.encode(ftype, seq, payload), now)
-    frames = link.Deframer().feed(out)
+    frames = _RX.feed(out)
     assert len(frames) == 1
     f = frames[0]
     assert f.ftype == ftype | link.RESPONSE and f.seq == seq
