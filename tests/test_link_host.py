@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 
 import pytest
 import serial
@@ -261,3 +262,36 @@ def test_power_cut_while_inflating_leaves_old_show(tmp_path):
     assert booted.begin(len(new), new[-32:], len(wire), True) == len(wire)  # resumable
     booted.commit()
     assert (tmp_path / LIVE).read_bytes() == new
+
+
+def test_socket_url_reaches_a_node_over_tcp(tmp_path):
+    """serial_for_url: socket://host:port works like a serial port (e.g. a node behind a
+    serial-to-network bridge)."""
+    import socket
+
+    from cuefw.nodelink import NodeLink
+    from cuefw.store import Store
+
+    node = RecordingNode("stage-left")
+    nl = NodeLink(node, Store(str(tmp_path), hashlib.sha256))
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def serve():
+        conn, _ = server.accept()
+        with conn:
+            while data := conn.recv(65536):
+                out = nl.feed(data, 0)
+                if out:
+                    conn.sendall(bytes(out))
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    blob = demo_blob("stage-left")
+    with nodeops.connect(f"socket://127.0.0.1:{port}") as s:
+        assert s.info.node_id == "stage-left"
+        nodeops.push(s, blob, "stage-left")
+        assert nodeops.go(s) == {"cue": 0}
+    t.join(5)
+    server.close()
+    assert (tmp_path / LIVE).read_bytes() == blob
