@@ -155,3 +155,22 @@ def test_no_nodes_found(tmp_path):
     env = {"CUENODE_NODES_DIR": str(tmp_path)}
     line = one_line_error(run("status", env=env))
     assert line.startswith("Error: no cuenode nodes found")
+
+
+def test_all_skips_a_port_without_cuenode(tmp_path):
+    links = tmp_path / "nodes"
+    links.mkdir()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    env = {"CUENODE_NODES_DIR": str(links)}
+    with (
+        PtyNode(tmp_path / "a", RecordingNode("stage-left")) as left,
+        PtyNode(tmp_path / "b", RecordingNode("other")) as mute,
+    ):
+        mute.silent = True
+        (links / "a-left.tty").symlink_to(left.port)
+        (links / "b-mute.tty").symlink_to(mute.port)
+        result = CliRunner().invoke(cli, ["go", "--all"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "stage-left" in result.stdout and left.node.calls
+    assert f"skipping {links / 'b-mute.tty'}: no cuenode firmware answered" in result.stderr

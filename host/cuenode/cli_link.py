@@ -58,26 +58,36 @@ def sessions(
     *,
     check_identity: bool = True,
 ) -> Iterator[list[Session]]:
+    """The chosen nodes, connected; every port opened is closed again, even on errors."""
     opened: list[Session] = []
     try:
-        opened.extend(_select(ports, node_id, all_nodes, baud, check_identity))
+        if ports:
+            _open_ports(ports, node_id, all_nodes, baud, check_identity, opened)
+        else:
+            _open_found(node_id, all_nodes, baud, opened)
         yield opened
     finally:
         for s in opened:
             s.close()
 
 
-def _select(
-    ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int, check_identity: bool
-) -> list[Session]:
-    if ports:
-        if all_nodes:
-            raise click.UsageError("give either --port or --all, not both")
-        chosen = [nodeops.connect(p, baudrate=baud) for p in ports]
+def _open_ports(
+    ports: tuple[str, ...],
+    node_id: str | None,
+    all_nodes: bool,
+    baud: int,
+    check_identity: bool,
+    opened: list[Session],
+) -> None:
+    if all_nodes:
+        raise click.UsageError("give either --port or --all, not both")
+    for port in ports:
+        opened.append(nodeops.connect(port, baudrate=baud))
         if node_id and check_identity:
-            for s in chosen:
-                _check_is(s, node_id)
-        return chosen
+            _check_is(opened[-1], node_id)
+
+
+def _open_found(node_id: str | None, all_nodes: bool, baud: int, opened: list[Session]) -> None:
     found = discover()
     if not found:
         raise CuenodeError(
@@ -87,37 +97,27 @@ def _select(
     if not node_id and not all_nodes and len(found) > 1:
         names = ", ".join(p.device for p in found)
         raise click.UsageError(f"several ports found ({names}): pick with --port, --node or --all")
-    return _connect_found([p.device for p in found], node_id, baud)
-
-
-def _connect_found(devices: list[str], node_id: str | None, baud: int) -> list[Session]:
-    chosen: list[Session] = []
-    for device in devices:
+    for port in found:
         try:
-            s = nodeops.connect(device, baudrate=baud)
+            s = nodeops.connect(port.device, baudrate=baud)
         except CuenodeError as exc:
-            if node_id is None:
-                _close_all(chosen)
+            if len(found) == 1:
                 raise
-            click.echo(f"skipping {device}: {exc.message}", err=True)
+            click.echo(f"skipping {port.device}: {exc.message}", err=True)
             continue
         if node_id is None or s.info.node_id == node_id:
-            chosen.append(s)
+            opened.append(s)
             if node_id is not None:
-                break
+                return
         else:
             s.close()
-    if node_id is not None and not chosen:
+    if node_id is not None:
         raise CuenodeError(
             f"no attached node is '{node_id}'",
             "check `cuenode status --all` for the nodes and their identities",
         )
-    return chosen
-
-
-def _close_all(opened: list[Session]) -> None:
-    for s in opened:
-        s.close()
+    if not opened:
+        raise CuenodeError("no attached node answered", "check the cables, or flash the nodes")
 
 
 def _check_is(s: Session, node_id: str) -> None:
