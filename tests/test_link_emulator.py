@@ -188,3 +188,20 @@ def test_repl_request_drops_the_node_to_the_repl(fleet, demo):
         timeout=60,
     )
     assert run.stdout.strip() == "7"
+
+
+def test_new_show_waits_for_the_running_fade_unless_forced(fleet, demo):
+    other = sized_blob("stage", 8 * 1024)
+    node = fleet.add(NodePlan("stage", demo))
+    fleet.start()
+    with nodeops.connect(node.tty) as s:
+        nodeops.go(s)  # cue 1 fades for 3 s
+        assert nodeops.push(s, other, "stage").switched is False
+        assert nodeops.refresh(s).show_hash == demo[-32:].hex()  # still the old show
+        deadline = time.monotonic() + 15
+        while nodeops.refresh(s).show_hash != other[-32:].hex():
+            assert time.monotonic() < deadline, "the new show never came in"
+            time.sleep(0.1)
+        nodeops.go(s)
+        assert nodeops.push(s, demo, "stage", force_switch=True).switched is True
+        assert nodeops.refresh(s).show_hash == demo[-32:].hex()
