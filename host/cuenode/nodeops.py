@@ -8,7 +8,7 @@ import struct
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from cuefw import link, store
@@ -67,7 +67,6 @@ class Session:
 
     transport: Transport
     info: NodeInfo
-    stats: dict = field(default_factory=dict)
 
     def close(self) -> None:
         self.transport.close()
