@@ -174,3 +174,29 @@ def test_all_skips_a_port_without_cuenode(tmp_path):
     assert result.exit_code == 0, result.output
     assert "stage-left" in result.stdout and left.node.calls
     assert f"skipping {links / 'b-mute.tty'}: no cuenode firmware answered" in result.stderr
+
+
+def test_push_all_in_parallel_reports_each_node(tmp_path):
+    links = tmp_path / "nodes"
+    links.mkdir()
+    show = tmp_path / "left.cnshow"
+    blob = demo_blob("stage-left")
+    show.write_bytes(blob)
+    env = {"CUENODE_NODES_DIR": str(links)}
+    dirs = [tmp_path / name for name in ("a", "b", "c")]
+    for d in dirs:
+        d.mkdir()
+    with (
+        PtyNode(dirs[0], RecordingNode("stage-left")) as a,
+        PtyNode(dirs[1], RecordingNode("stage-left")) as b,
+        PtyNode(dirs[2], RecordingNode("stage-right")) as c,
+    ):
+        for name, n in (("a", a), ("b", b), ("c", c)):
+            (links / f"{name}.tty").symlink_to(n.port)
+        result = CliRunner().invoke(cli, ["push", str(show), "--all"], env=env)
+    assert result.exit_code == 1
+    assert result.stdout.count("verified; switched now") == 2
+    assert "is node 'stage-right'" in result.stderr
+    assert result.stderr.strip().endswith(f"push failed on 1 node(s): {links / 'c.tty'}")
+    assert (dirs[0] / LIVE).read_bytes() == blob and (dirs[1] / LIVE).read_bytes() == blob
+    assert not (dirs[2] / LIVE).exists()

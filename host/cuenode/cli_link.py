@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -174,44 +175,54 @@ def _push_one(
     s: Session,
     parts: dict[str, bytes],
     node_id: str | None,
-    force: bool,
-    switch_now: bool,
-    compress: bool = True,
-) -> None:
+    opts: dict,
+    progress: nodeops.Progress | None = None,
+) -> str:
+    """Push this node its part; returns the line to print."""
     show_node, blob = _part_for(s, parts, node_id)
-    if s.info.show_hash == blob[-32:].hex() and not force:
-        click.echo(f"{s.info.label()}: already running this show ({len(blob)} bytes)")
-        return
-    label = f"{show_node} → {s.info.port}"
+    if s.info.show_hash == blob[-32:].hex() and not opts["force_identity"]:
+        return f"{s.info.label()}: already running this show ({len(blob)} bytes)"
+    result = nodeops.push(s, blob, show_node, progress=progress, **opts)
+    when = "switched now" if result.switched else "switches at the next cue"
+    extra = f", resumed at {result.resumed_from}" if result.resumed_from else ""
+    if result.wire_bytes < result.size:
+        extra += f", {result.wire_bytes} bytes compressed"
+    return (
+        f"{s.info.label()}: pushed {result.size} bytes in {result.seconds:.2f} s "
+        f"({result.bytes_per_s / 1024:.0f} KB/s{extra}); verified; {when}"
+    )
+
+
+def _push_with_bar(s: Session, parts: dict[str, bytes], node_id: str | None, opts: dict) -> None:
     with ExitStack() as stack:
         bars: list = []
 
         def progress(done: int, total: int) -> None:
             if not bars:  # opened only once the node has accepted the show
-                bars.append(
-                    stack.enter_context(
-                        click.progressbar(length=total, label=label, show_pos=True, width=30)
-                    )
-                )
+                label = f"{s.info.node_id or 'node'} → {s.info.port}"
+                bar = click.progressbar(length=total, label=label, show_pos=True, width=30)
+                bars.append(stack.enter_context(bar))
             bars[0].update(done - bars[0].pos)
 
-        result = nodeops.push(
-            s,
-            blob,
-            show_node,
-            force_identity=force,
-            force_switch=switch_now,
-            compress=compress,
-            progress=progress,
-        )
-    when = "switched now" if result.switched else "switches at the next cue"
-    resumed = f", resumed at {result.resumed_from}" if result.resumed_from else ""
-    if result.wire_bytes < result.size:
-        resumed += f", {result.wire_bytes} bytes compressed"
-    click.echo(
-        f"{s.info.label()}: pushed {result.size} bytes in {result.seconds:.2f} s "
-        f"({result.bytes_per_s / 1024:.0f} KB/s{resumed}); verified; {when}"
-    )
+        line = _push_one(s, parts, node_id, opts, progress)
+    click.echo(line)
+
+
+def _push_parallel(
+    chosen: list[Session], parts: dict[str, bytes], node_id: str | None, opts: dict
+) -> list[str]:
+    """Every node at once (load-in: many boxes); one line per node as each finishes.
+    Returns the ports that failed."""
+    failed = []
+    with ThreadPoolExecutor(max_workers=min(8, len(chosen))) as pool:
+        futures = {pool.submit(_push_one, s, parts, node_id, opts): s for s in chosen}
+        for future in as_completed(futures):
+            try:
+                click.echo(future.result())
+            except CuenodeError as exc:
+                failed.append(futures[future].info.port)
+                click.echo(f"Error: {exc.format_message()}", err=True)
+    return failed
 
 
 @click.command("push")
@@ -237,20 +248,17 @@ def push_cmd(
     no_compress: bool,
     switch_now: bool,
 ) -> None:
-    """Compile SHOW (or take a compiled file) and push each node its part."""
+    """Compile SHOW (or take a compiled file) and push each node its part (several nodes in
+    parallel)."""
     parts = load_parts(show)
-    failed = []
+    opts = {"force_identity": force, "force_switch": switch_now, "compress": not no_compress}
     with sessions(ports, node_id, all_nodes, baud, check_identity=not force) as chosen:
-        for s in chosen:
-            try:
-                _push_one(s, parts, node_id, force, switch_now, not no_compress)
-            except CuenodeError as exc:
-                if len(chosen) == 1:
-                    raise
-                failed.append(s.info.port)
-                click.echo(f"Error: {exc.format_message()}", err=True)
+        if len(chosen) == 1:
+            _push_with_bar(chosen[0], parts, node_id, opts)
+            return
+        failed = _push_parallel(chosen, parts, node_id, opts)
     if failed:
-        raise CuenodeError(f"push failed on {len(failed)} node(s): {', '.join(failed)}")
+        raise CuenodeError(f"push failed on {len(failed)} node(s): {', '.join(sorted(failed))}")
 
 
 # --- show control ------------------------------------------------------------------------------
