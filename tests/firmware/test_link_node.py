@@ -88,6 +88,11 @@ def make_show(node_id, filler=3000):
     return body + hashlib.sha256(body).digest()
 
 
+_OLD = make_show("stage-left", 500)
+_NEW = make_show("stage-left", 2000)
+_N_CHUNKS = (len(_NEW) + 255) // 256  # 9
+
+
 def setup(node_id="stage-left"):
     node = RecordingNode(node_id)
     return node, NodeLink(node, Store(fresh_dir(), hashlib.sha256, max_size=8192), 256, 4)
@@ -192,10 +197,8 @@ def test_push_commits_and_hands_show_to_engine():
 def test_engine_mid_fade_switch_is_deferred_unless_forced():
     node, nl = setup()
     node.fading = True
-    assert json.loads(_push(nl, make_show("stage-left"), "stage-left")[1]) == {"switched": False}
-    status, data = _push(
-        nl, make_show("stage-left", 2000), "stage-left", seq=300, commit_flags=link.F_FORCE_SWITCH
-    )
+    assert json.loads(_push(nl, _OLD, "stage-left")[1]) == {"switched": False}
+    status, data = _push(nl, _NEW, "stage-left", seq=300, commit_flags=link.F_FORCE_SWITCH)
     assert json.loads(data) == {"switched": True}
     assert [s[1] for s in node.shows] == [False, True]
 
@@ -241,3 +244,55 @@ def test_responses_are_not_answered():
     node, nl = setup()
     assert nl.feed(link.response(link.T_GO, 1, link.OK), 0) == b""
     assert node.calls == []
+
+
+def _cut_after(k):
+    """The node loses power after k chunks of a new show. At boot it runs the old show; the
+    next push resumes from what reached the flash and ends with the new one."""
+    old, new = _OLD, _NEW
+    root = fresh_dir()
+    node = RecordingNode()
+    nl = NodeLink(node, Store(root, hashlib.sha256), 256, 4)
+    assert _push(nl, old, "stage-left")[0] == link.OK
+    begin = link.pack_begin(len(new), new[-32:], "stage-left", 0)
+    ask(nl, link.T_PUSH_BEGIN, 1, begin)
+    for i in range(k):
+        chunk = struct.pack("<I", i * 256) + new[i * 256 : (i + 1) * 256]
+        assert ask(nl, link.T_PUSH_CHUNK, 2 + i, chunk)[0] == link.OK
+    nl.store.f.close()  # the power goes: only what reached the flash stays
+    store = Store(root, hashlib.sha256)
+    with open(store.boot(), "rb") as f:
+        assert f.read() == old, k
+    nl = NodeLink(node, store, 256, 4)
+    status, data = ask(nl, link.T_PUSH_BEGIN, 1, begin)
+    off = struct.unpack_from("<I", data)[0]
+    assert status == link.OK and off == min(k * 256, len(new))
+    seq = 10
+    while off < len(new):
+        seq += 1
+        _, data = ask(nl, link.T_PUSH_CHUNK, seq, struct.pack("<I", off) + new[off : off + 256])
+        off = struct.unpack("<I", data)[0]
+    assert ask(nl, link.T_PUSH_COMMIT, seq + 1, b"\x00")[0] == link.OK
+    with open(Store(root, hashlib.sha256).boot(), "rb") as f:
+        assert f.read() == new
+
+
+# One test per k (each MicroPython test call must fit the 192 KB heap with its garbage).
+def test_power_cut_after_0_chunks():
+    _cut_after(0)
+
+
+def test_power_cut_after_1_chunk():
+    _cut_after(1)
+
+
+def test_power_cut_mid_transfer():
+    _cut_after(_N_CHUNKS // 2)
+
+
+def test_power_cut_before_last_chunk():
+    _cut_after(_N_CHUNKS - 1)
+
+
+def test_power_cut_after_all_chunks_before_commit():
+    _cut_after(_N_CHUNKS)
