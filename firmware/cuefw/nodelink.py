@@ -44,7 +44,10 @@ class NodeLink:
         self.store = store
         self.max_chunk = min(max_chunk, link.MAX_PAYLOAD - 4)
         self.window = window
-        self.deframer = link.Deframer()
+        # Sized for the largest request this node accepts (a chunk), stuffed in the worst
+        # case: 4 KB of RAM with 2 KB chunks instead of MAX_WIRE's 8 KB.
+        biggest = link.HEADER_LEN + 4 + self.max_chunk + link.CRC_LEN
+        self.deframer = link.Deframer(min(link.MAX_WIRE, 2 * biggest + 1))
         self.last_key = None  # (seq, type, crc of payload) of the last _ONCE request
         self.last_response = None
         self.duplicates = 0
