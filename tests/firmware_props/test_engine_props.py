@@ -9,6 +9,7 @@ Shows are built with the host encoder, so any timing the compiler can emit is co
 from __future__ import annotations
 
 import io
+import struct
 
 from cuefw import showfile as sf
 from cuefw.compat import ticks_add
@@ -194,9 +195,14 @@ def test_bad_show_is_refused_without_disturbing_the_running_one():
     eng.go(0)
     eng.tick(500)
     before = levels(uni)
-    bad = NodeShow("n", "s", params=((1, 0), (600, 0)), base_look=(0, 0), cues=())
+    # The encoder refuses slot 600, so patch it into a valid file (as corruption would).
+    blob = bytearray(
+        encode(NodeShow("n", "s", params=((1, 0), (500, 0)), base_look=(0, 0), cues=()))
+    )
+    params_off = ShowReader(io.BytesIO(bytes(blob))).params_off
+    struct.pack_into(sf.PARAM_FMT, blob, params_off + sf.PARAM_LEN, 600, 0)
     try:
-        eng.load(ShowReader(io.BytesIO(encode(bad))), 500)
+        eng.load(ShowReader(io.BytesIO(bytes(blob))), 500)
     except sf.ShowError as e:
         assert "parameter 1 has slots 600/0" in str(e)
     else:
