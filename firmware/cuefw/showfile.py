@@ -26,6 +26,8 @@ CHANGE_FMT = "<HH"  # parameter index, raw value (0..255 or 0..65535 for 16-bit)
 CHANGE_LEN = const(4)
 ACTION_FMT = "<BBHI"  # relay index, action, reserved, duration_ms
 ACTION_LEN = const(8)
+CUE_N_CHANGES_AT = const(26)  # offset of n_changes inside a cue record
+SCRATCH_LEN = const(256)  # the reader's one read buffer: 64 changes or 128 look values
 
 # Enumerations (shared with the host compiler)
 FAULT_HOLD = const(0)
@@ -89,6 +91,8 @@ class ShowReader:
         if self.version != FORMAT_VERSION or header_len != HEADER_LEN:
             raise ShowError("compiled show format %d, this firmware reads %d"
                             % (self.version, FORMAT_VERSION))
+        self._buf = bytearray(SCRATCH_LEN)
+        self._mv = memoryview(self._buf)
         self.node_id = self.string(node_ref)
         self.show_name = self.string(name_ref)
 
@@ -97,25 +101,41 @@ class ShowReader:
         return self.f.read(n)
 
     def string(self, ref):
-        (n,) = struct.unpack("<H", self._read_at(self.strings_off + ref, 2))
-        return self.f.read(n).decode()
+        self.f.seek(self.strings_off + ref)
+        buf = self._read_into(2)
+        n = buf[0] | (buf[1] << 8)
+        raw = self.f.read(n)
+        if len(raw) != n:
+            raise ShowError("compiled show is truncated")
+        return raw.decode()
+
+    def _record(self, fmt, offset, size):
+        self.f.seek(offset)
+        return struct.unpack_from(fmt, self._read_into(size))
 
     def param(self, i):
-        return struct.unpack(PARAM_FMT, self._read_at(self.params_off + i * PARAM_LEN, PARAM_LEN))
+        """(coarse slot, fine slot or 0)"""
+        return self._record(PARAM_FMT, self.params_off + i * PARAM_LEN, PARAM_LEN)
 
     def relay(self, i):
         """(name, pin, max_on_ms, min_off_ms, duty_window_ms, duty_pct, flags)"""
-        rec = struct.unpack(RELAY_FMT, self._read_at(self.relays_off + i * RELAY_LEN, RELAY_LEN))
+        rec = self._record(RELAY_FMT, self.relays_off + i * RELAY_LEN, RELAY_LEN)
         return (self.string(rec[0]), self.string(rec[1])) + rec[2:]
 
     def button(self, i):
         """(pin, action, flags, cue_index, debounce_ms, stuck_s)"""
-        rec = struct.unpack(BUTTON_FMT,
-                            self._read_at(self.buttons_off + i * BUTTON_LEN, BUTTON_LEN))
+        rec = self._record(BUTTON_FMT, self.buttons_off + i * BUTTON_LEN, BUTTON_LEN)
         return (self.string(rec[0]),) + rec[1:]
 
+    def _read_into(self, n):
+        """Read the next n bytes (n <= SCRATCH_LEN) into the reader's scratch buffer."""
+        got = self.f.readinto(self._mv[:n]) if n < SCRATCH_LEN else self.f.readinto(self._buf)
+        if got != n:
+            raise ShowError("compiled show is truncated")
+        return self._buf
+
     def _index(self, i):
-        return struct.unpack(INDEX_FMT, self._read_at(self.index_off + i * INDEX_LEN, INDEX_LEN))
+        return self._record(INDEX_FMT, self.index_off + i * INDEX_LEN, INDEX_LEN)
 
     def cue_number(self, i):
         return self._index(i)[1]
@@ -136,73 +156,76 @@ class ShowReader:
 
     def label(self, i):
         self.f.seek(self._index(i)[0] + 4)
-        (ref,) = struct.unpack("<I", self.f.read(4))
+        (ref,) = struct.unpack_from("<I", self._read_into(4))
         return self.string(ref)
 
     def read_cue(self, i, cue):
         """Fill `cue` with cue i's timing, its parameter changes and relay actions."""
         if not 0 <= i < self.n_cues:
             raise ShowError("no cue index %d" % i)
-        offset = self._index(i)[0]
-        self.f.seek(offset)
+        self.f.seek(self._index(i)[0])
         (cue.number, cue.label_ref, cue.up_ms, cue.down_ms, cue.delay_ms, cue.auto_ms,
-         cue.auto_mode, cue.curve, cue.n_changes, cue.n_actions) = struct.unpack(
-            CUE_FMT, self.f.read(CUE_LEN))
+         cue.auto_mode, cue.curve, cue.n_changes, cue.n_actions) = struct.unpack_from(
+            CUE_FMT, self._read_into(CUE_LEN))
+        if cue.n_changes > len(cue.change_param) or cue.n_actions > len(cue.action_kind):
+            raise ShowError("cue %d needs a Cue(%d, %d)" % (i, cue.n_changes, cue.n_actions))
         cue.index = i
-        self._read_changes(cue)
+        self._read_changes(cue.n_changes, cue.change_param, cue.change_value)
         self._read_actions(cue)
         return cue
 
-    def _read_changes(self, cue):
-        # Read in blocks so a cue that changes all 512 slots never needs one 2 KB buffer.
-        params, values = cue.change_param, cue.change_value
+    def _read_changes(self, n_changes, params, values):
+        """Store the next n_changes (param, value) pairs in params/values (or, if params is
+        None, write each value into values[param]: the tracked look). Reads in blocks through
+        the scratch buffer, so a cue that changes all 512 slots allocates nothing."""
         done = 0
-        while done < cue.n_changes:
-            n = min(64, cue.n_changes - done)
-            raw = self.f.read(n * CHANGE_LEN)
+        while done < n_changes:
+            n = min(SCRATCH_LEN // CHANGE_LEN, n_changes - done)
+            buf = self._read_into(n * CHANGE_LEN)
             for k in range(n):
-                params[done + k], values[done + k] = struct.unpack_from(CHANGE_FMT, raw,
-                                                                         k * CHANGE_LEN)
+                o = k * CHANGE_LEN
+                p = buf[o] | (buf[o + 1] << 8)
+                v = buf[o + 2] | (buf[o + 3] << 8)
+                if params is None:
+                    values[p] = v
+                else:
+                    params[done + k] = p
+                    values[done + k] = v
             done += n
 
     def _read_actions(self, cue):
-        raw = self.f.read(cue.n_actions * ACTION_LEN)
         for k in range(cue.n_actions):
-            relay, kind, _, ms = struct.unpack_from(ACTION_FMT, raw, k * ACTION_LEN)
-            cue.action_relay[k] = relay
-            cue.action_kind[k] = kind
-            cue.action_ms[k] = ms
+            buf = self._read_into(ACTION_LEN)
+            cue.action_relay[k] = buf[0]
+            cue.action_kind[k] = buf[1]
+            cue.action_ms[k] = buf[4] | (buf[5] << 8) | (buf[6] << 16) | (buf[7] << 24)
 
     def read_look(self, i, out):
         """Fill `out` (array of n_params) with the tracked look after cue i; i = -1: the base.
 
         Looks are stored every `keyframe_every` cues; the cues in between are replayed."""
-        look_len = 2 * self.n_params
+        if not -1 <= i < self.n_cues:
+            raise ShowError("no cue index %d" % i)
         if i < 0:
             self._read_look_at(self.looks_off, out)
             return out
         k = i // self.keyframe_every
-        self._read_look_at(self.looks_off + look_len * (k + 1), out)
-        cue = Cue(self.max_changes, 0)
+        self._read_look_at(self.looks_off + 2 * self.n_params * (k + 1), out)
         for j in range(k * self.keyframe_every + 1, i + 1):
-            self._apply_changes(j, cue, out)
+            self.f.seek(self._index(j)[0] + CUE_N_CHANGES_AT)
+            buf = self._read_into(CUE_LEN - CUE_N_CHANGES_AT)  # to the end of the cue header
+            self._read_changes(buf[0] | (buf[1] << 8), None, out)
         return out
 
     def _read_look_at(self, offset, out):
         self.f.seek(offset)
-        raw = self.f.read(2 * self.n_params)
-        for p in range(self.n_params):
-            out[p] = raw[2 * p] | (raw[2 * p + 1] << 8)
-
-    def _apply_changes(self, i, cue, out):
-        offset = self._index(i)[0]
-        self.f.seek(offset)
-        head = self.f.read(CUE_LEN)
-        n_changes = struct.unpack_from(CUE_FMT, head)[8]
-        raw = self.f.read(n_changes * CHANGE_LEN)
-        for k in range(n_changes):
-            p, v = struct.unpack_from(CHANGE_FMT, raw, k * CHANGE_LEN)
-            out[p] = v
+        done = 0
+        while done < self.n_params:
+            n = min(SCRATCH_LEN // 2, self.n_params - done)
+            buf = self._read_into(2 * n)
+            for p in range(n):
+                out[done + p] = buf[2 * p] | (buf[2 * p + 1] << 8)
+            done += n
 
 
 def verify(f, sha256):

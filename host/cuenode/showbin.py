@@ -7,6 +7,7 @@ packs bytes, so the host and the node can never disagree on the format.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
 from dataclasses import dataclass, field
 
@@ -65,6 +66,70 @@ class NodeShow:
     extra: dict = field(default_factory=dict, compare=False)
 
 
+class EncodeError(ValueError):
+    """A value does not fit the compiled format (message names the field and its limit)."""
+
+
+U16 = 0xFFFF
+U32 = 0xFFFFFFFF
+# Times must stay inside MicroPython's ticks arithmetic (ticks_diff spans +-2**29).
+MAX_MS = (1 << 29) - 1
+
+
+def _check(what: str, value: int, top: int, low: int = 0) -> None:
+    if not low <= value <= top:
+        raise EncodeError(f"{what} is {value}; the compiled format allows {low}..{top}")
+
+
+def check(show: NodeShow) -> None:
+    """Raise EncodeError if any value would not fit its field."""
+    _check("number of parameters", len(show.params), 512)
+    _check("number of cues", len(show.cues), U16 - 1)
+    _check("number of relays", len(show.relays), 255)
+    _check("number of buttons", len(show.buttons), 255)
+    _check("go_protect_ms", show.go_protect_ms, U16)
+    _check("stop_fade_ms", show.stop_fade_ms, U16)
+    _check("keyframe_every", show.keyframe_every, U16, 1)
+    if len(show.base_look) != len(show.params):
+        raise EncodeError("base look and parameter table differ in length")
+    for coarse, fine in show.params:
+        _check("parameter slot", coarse, 512, 1)
+        _check("fine slot", fine, 512)
+    for p, value in enumerate(show.base_look):
+        _check(f"default of parameter {p}", value, U16)
+    for r in show.relays:
+        _check_relay(r)
+    for b in show.buttons:
+        _check(f"button {b.pin} cue index", b.cue_index, U16)
+        _check(f"button {b.pin} debounce_ms", b.debounce_ms, U16)
+        _check(f"button {b.pin} stuck_s", b.stuck_s, U16)
+    for prev, c in itertools.pairwise(show.cues):
+        if c.number <= prev.number:
+            raise EncodeError(f"cue numbers must increase (find_cue binary-searches them): "
+                              f"{c.number / 1000:g} follows {prev.number / 1000:g}")
+    for c in show.cues:
+        _check_cue(c, len(show.params), len(show.relays))
+
+
+def _check_relay(r: RelayRec) -> None:
+    for what in ("max_on_ms", "min_off_ms", "duty_window_ms"):
+        _check(f"relay {r.name} {what}", getattr(r, what), MAX_MS)
+    _check(f"relay {r.name} duty_pct", r.duty_pct, 100)
+
+
+def _check_cue(c: CueRec, n_params: int, n_relays: int) -> None:
+    _check("cue number", c.number, U32)
+    for what in ("up_ms", "down_ms", "delay_ms", "auto_ms"):
+        _check(f"cue {c.number / 1000:g} {what}", getattr(c, what), MAX_MS)
+    for p, value in c.changes:
+        _check(f"cue {c.number / 1000:g} parameter index", p, n_params - 1)
+        _check(f"cue {c.number / 1000:g} value", value, U16)
+    for relay, kind, ms in c.actions:
+        _check(f"cue {c.number / 1000:g} relay index", relay, n_relays - 1)
+        _check(f"cue {c.number / 1000:g} action", kind, sf.ACT_PULSE)
+        _check(f"cue {c.number / 1000:g} pulse ms", ms, MAX_MS)
+
+
 class _Strings:
     def __init__(self) -> None:
         self.data = bytearray()
@@ -73,6 +138,8 @@ class _Strings:
     def ref(self, text: str) -> int:
         if text not in self.refs:
             raw = text.encode()
+            if len(raw) > U16:
+                raise EncodeError(f"text of {len(raw)} bytes; at most {U16}: {text[:40]!r}...")
             self.refs[text] = len(self.data)
             self.data += struct.pack("<H", len(raw)) + raw
         return self.refs[text]
@@ -91,6 +158,7 @@ def looks(show: NodeShow) -> list[list[int]]:
 
 def encode(show: NodeShow) -> bytes:
     """Pack one node's show; the result ends with the SHA-256 of everything before it."""
+    check(show)
     strings = _Strings()
     node_ref, name_ref = strings.ref(show.node_id), strings.ref(show.show_name)
     params = b"".join(struct.pack(sf.PARAM_FMT, c, f) for c, f in show.params)

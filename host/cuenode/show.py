@@ -1,0 +1,163 @@
+"""Load a YAML show file into the validated `cuenode.model.Show`, or report every problem.
+
+    show, problems = load_show("show.yaml")
+
+`show` is None whenever `problems` is not empty. Problems come sorted by file (the show first,
+then included libraries) and position; `str(problem)` is the one-line form users see:
+`show.yaml:LINE:COL: <key path>: <what is wrong>; <what is expected>`. The format itself is
+documented in docs/show-format.md. A file that cannot be read at all raises `CuenodeError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cuenode.errors import CuenodeError
+from cuenode.model import Fixture, Mark, Problem, Show
+from cuenode.show_checks import (
+    NodePatch,
+    check_chain,
+    check_fire_buttons,
+    check_patch,
+    check_relays,
+)
+from cuenode.show_cues import CueDraft, parse_cues
+from cuenode.show_nodes import NodeDrafts, parse_nodes
+from cuenode.show_schema import Problems, mapping, parse
+from cuenode.show_types import FixtureDraft, load_includes, parse_fixtures, parse_types
+from cuenode.show_values import parse_int, parse_text
+from cuenode.show_yaml import YNode, describe, load_yaml, read_text
+
+FORMAT_VERSION = 1
+TOP_KEYS = ("show", "include", "fixture_types", "fixtures", "nodes", "cues")
+SHOW_KEYS = ("name", "version")
+
+
+def load_show(path: str | Path) -> tuple[Show | None, list[Problem]]:
+    path = Path(path)
+    text_or_problem = _read(path)
+    if isinstance(text_or_problem, Problem):
+        return None, [text_or_problem]
+    root, yaml_problems = load_yaml(text_or_problem, str(path))
+    if root is None:
+        return None, yaml_problems
+    out = Problems()
+    out.add_file(str(path))
+    out.extend(yaml_problems)
+    show = _build(out, root, path)
+    problems = out.sorted()
+    return (None if problems else show), problems
+
+
+def _read(path: Path) -> str | Problem:
+    try:
+        return read_text(path)
+    except FileNotFoundError:
+        raise CuenodeError(f"{path}: no such file", "check the path to the show file") from None
+    except IsADirectoryError:
+        raise CuenodeError(
+            f"{path}: is a directory", "give the path of a .yaml show file"
+        ) from None
+    except OSError as exc:
+        raise CuenodeError(
+            f"{path}: cannot read ({exc.strerror})", "check its permissions"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raw = path.read_bytes()[: exc.start]
+        line = raw.count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n") + 1) + 1
+        return Problem(
+            Mark(str(path), line, col),
+            "(file)",
+            f"byte 0x{exc.object[exc.start]:02x} is not UTF-8 text",
+            "expected a UTF-8 text file",
+        )
+
+
+def _top_level(out: Problems, root: YNode) -> dict[str, YNode] | None:
+    if root.value is None:
+        out.at(root, "the file is empty", "a show with show:, fixtures:, nodes: and cues:")
+        return None
+    if not root.is_map:
+        out.at(
+            root,
+            f"the file holds {describe(root.value)}, not a show",
+            "a mapping with show:, fixtures:, nodes: and cues:",
+        )
+        return None
+    return mapping(out, root, TOP_KEYS, required=("show", "nodes", "cues"))
+
+
+def _build(out: Problems, root: YNode, path: Path) -> Show | None:
+    """Every section in turn, then the checks across sections; a Show only if all is well."""
+    known = _top_level(out, root)
+    if known is None:
+        return None
+    name, version = _show_header(out, known.get("show"))
+    sections = load_includes(out, known["include"], path.parent) if "include" in known else []
+    if "fixture_types" in known:
+        sections.append(known["fixture_types"])
+    types = parse_types(out, sections)
+    fixtures = parse_fixtures(out, known.get("fixtures"), types)
+    nodes = parse_nodes(out, known.get("nodes"), set(fixtures))
+    cues, cues_complete = parse_cues(out, known.get("cues"), fixtures, nodes.relays)
+    check_patch(out, fixtures, nodes)
+    check_fire_buttons(out, nodes, cues)
+    check_chain(out, cues)
+    check_relays(out, nodes.relays, cues, _node_patch(fixtures, nodes), cues_complete)
+    if len(out):
+        return None
+    return _assemble(name or "", version or FORMAT_VERSION, fixtures, nodes, cues, path)
+
+
+def _node_patch(fixtures: dict[str, FixtureDraft | None], nodes: NodeDrafts) -> NodePatch:
+    defaults = {
+        (name, param.name): param.default
+        for name, draft in fixtures.items()
+        if draft is not None
+        for param in draft.type.params
+    }
+    return NodePatch({f: node for f, (node, _) in nodes.patch.items()}, defaults)
+
+
+def _assemble(
+    name: str,
+    version: int,
+    fixtures: dict[str, FixtureDraft | None],
+    nodes: NodeDrafts,
+    cues: list[CueDraft],
+    path: Path,
+) -> Show:
+    patched = {
+        f: Fixture(f, d.type, d.address, nodes.patch[f][0])
+        for f, d in fixtures.items()
+        if d is not None  # always so here: a broken fixture is a problem
+    }
+    return Show(
+        name,
+        version,
+        patched,
+        {k: n for k, n in nodes.nodes.items() if n is not None},
+        {k: r for k, r in nodes.relays.items() if r is not None},
+        tuple(button for button, _ in nodes.buttons),
+        tuple(d.cue for d in cues),
+        str(path),
+    )
+
+
+def _show_header(out: Problems, node: YNode | None) -> tuple[str | None, int | None]:
+    if node is None:
+        return None, None
+    known = mapping(out, node, SHOW_KEYS, required=SHOW_KEYS)
+    if known is None:
+        return None, None
+    name = parse(out, known.get("name"), parse_text)
+    version = parse(
+        out,
+        known.get("version"),
+        parse_int,
+        FORMAT_VERSION,
+        FORMAT_VERSION,
+        f"format version {FORMAT_VERSION} (the only one this cuenode reads)",
+    )
+    return name, version
