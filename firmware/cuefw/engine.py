@@ -92,6 +92,8 @@ class Engine:
         self._cue_total = 0  # delay + max(up, down) of the cue last run
         self._cue_done = True
         # Fade groups. prog[2g] / prog[2g+1]: curve-applied up / down progress of group g.
+        # grp holds 2g + direction in a byte, 255 meaning idle: at most 127 groups.
+        max_groups = max(1, min(127, max_groups))
         self.max_groups = max_groups
         self.g_busy = bytearray(max_groups)
         self.g_start = array("i", bytes(4 * max_groups))
@@ -140,8 +142,11 @@ class Engine:
             self._write16()
             self.frame = native
             self.fast = True
-            self._write8()
-            self._write16()
+            try:
+                self._write8()
+                self._write16()
+            except Exception:
+                ok = False
             ok = ok and plain == native
         self.frame = saved
         self.fast = False
@@ -177,12 +182,17 @@ class Engine:
             raise ShowError("show has %d parameters, a universe holds at most 512" % n)
         if reader.n_relays > self.gov.n:
             raise ShowError("show uses %d relays, this node has %d" % (reader.n_relays, self.gov.n))
+        n8 = 0
+        for p in range(n):  # validate everything before touching the running show
+            coarse, fine = reader.param(p)
+            if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
+                raise ShowError(
+                    "parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine)
+                )
+            if not fine:
+                n8 += 1
         if n > len(self.grp):
             self._alloc_params(n)
-        n8 = 0
-        for p in range(n):
-            if not reader.param(p)[1]:
-                n8 += 1
         lane8, lane16 = 0, n8
         for p in range(n):
             coarse, fine = reader.param(p)
@@ -205,8 +215,6 @@ class Engine:
         self.log.add(now, EV_SHOW_LOADED, reader.n_cues, n)
 
     def _load_param(self, p, q, coarse, fine):
-        if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
-            raise ShowError("parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine))
         self.lane_of[p] = q
         self.coarse[q] = coarse
         self.fine[q] = fine
