@@ -182,3 +182,24 @@ def test_cue_numbers_print_as_written() -> None:
     assert [compiler.format_cue_number(n) for n in (1000, 1500, 12250, 7, 100_000)] == [
         "1", "1.5", "12.25", "0.007", "100",
     ]  # fmt: skip
+
+
+def test_keyframes_bound_the_replay_of_heavy_shows() -> None:
+    heavy = tuple(showbin.CueRec(1000 * (i + 1), changes=((0, i % 256),) * 512) for i in range(40))
+    assert compiler.keyframe_interval(heavy) == 5  # replays at most 4 x 512 = 2048 changes
+    light = tuple(showbin.CueRec(1000 * (i + 1), changes=((0, 1),) * 10) for i in range(40))
+    assert compiler.keyframe_interval(light) == compiler.MAX_KEYFRAME_EVERY
+    assert compiler.keyframe_interval(()) == compiler.MAX_KEYFRAME_EVERY
+    mixed = light[:20] + tuple(dataclasses.replace(c, number=c.number + 40_000) for c in heavy)
+    every = compiler.keyframe_interval(mixed)
+    counts = [len(c.changes) for c in mixed]
+    worst = max(sum(counts[s + 1 : s + every]) for s in range(0, len(counts), every))
+    assert worst <= compiler.REPLAY_BUDGET
+    worse = max(sum(counts[s + 1 : s + every + 1]) for s in range(0, len(counts), every + 1))
+    assert worse > compiler.REPLAY_BUDGET  # the largest spacing that keeps the bound
+
+
+def test_the_compiler_writes_the_chosen_keyframe_spacing() -> None:
+    ns = compiler.node_shows(small_show())["n"]
+    assert ns.keyframe_every == compiler.keyframe_interval(ns.cues)
+    assert reader(showbin.encode(ns)).keyframe_every == ns.keyframe_every

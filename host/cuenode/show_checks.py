@@ -40,9 +40,8 @@ def _check_overlaps(out: Problems, node_id: str, patched: list[FixtureDraft]) ->
         for earlier in in_file_order[:k]:
             e_first, e_last = _span(earlier)
             if first <= e_last and e_first <= last:
-                address = fixture.node.children["address"]  # type: ignore[index]
                 out.at(
-                    address,
+                    fixture.address_node,
                     f"{_channels(first, last)} overlap fixture {earlier.name!r} "
                     f"({_channels(e_first, e_last)}) on node {node_id!r}",
                     "fixtures on one node on separate channels",
@@ -62,7 +61,7 @@ def check_fire_buttons(out: Problems, nodes: NodeDrafts, cues: list[CueDraft]) -
     numbers = {d.cue.number for d in cues}
     for button, bnode in nodes.buttons:
         if button.action == "fire" and button.cue not in numbers:
-            where = bnode.children.get("cue", bnode) if bnode.is_map else bnode  # type: ignore
+            where = bnode.children.get("cue", bnode) if isinstance(bnode.children, dict) else bnode
             out.at(
                 where,
                 f"fires cue {format_cue(button.cue or 0)}, which is not in the cue list",
@@ -103,7 +102,11 @@ class _Event:
 
 
 def check_relays(
-    out: Problems, relays: dict[str, Relay | None], cues: list[CueDraft], complete: bool
+    out: Problems,
+    relays: dict[str, Relay | None],
+    cues: list[CueDraft],
+    patch: NodePatch,
+    complete: bool,
 ) -> None:
     """Each relay action against its relay's limits.
 
@@ -113,24 +116,37 @@ def check_relays(
     relay with max_on that no later cue ever ends is an error (the node would cut it anyway,
     so the show would not say what happens). `complete` is False when some cue had problems:
     then only the per-action checks run, to avoid reports caused by a missing cue."""
-    events = _relay_events(cues)
+    timelines: dict[str, list[_Event]] = {}
     for name, relay in relays.items():
         if relay is None:
             continue
-        mine = [e for e in events if e.action.relay == name]
+        if relay.node not in timelines:  # each node runs its own cue timing
+            timelines[relay.node] = _relay_events(cues, patch, relay.node)
+        mine = [e for e in timelines[relay.node] if e.action.relay == name]
         for event in mine:
             _check_pulse(out, relay, event)
         if complete:
             _check_timeline(out, relay, mine)
 
 
-def _relay_events(cues: list[CueDraft]) -> list[_Event]:
+@dataclass
+class NodePatch:
+    """Which node drives each fixture, and every parameter's default (the tracked start)."""
+
+    node_of: dict[str, str]
+    defaults: dict[tuple[str, str], int]
+
+
+def _relay_events(cues: list[CueDraft], patch: NodePatch, node: str) -> list[_Event]:
+    """Relay actions with their GO time inside their auto-continue chain, as `node` runs it."""
     events = []
+    look = dict(patch.defaults)
     segment, at_ms = 0, 0
     for draft in cues:
-        for action, node in draft.actions:
-            events.append(_Event(draft.cue, segment, at_ms, action, node))
-        step = auto_continue_ms(draft.cue)
+        for action, where in draft.actions:
+            events.append(_Event(draft.cue, segment, at_ms, action, where))
+        rising, falling = _directions(draft.cue, look, patch.node_of, node)
+        step = auto_continue_ms(draft.cue, rising, falling)
         if step is None:
             segment, at_ms = segment + 1, 0
         else:
@@ -138,15 +154,31 @@ def _relay_events(cues: list[CueDraft]) -> list[_Event]:
     return events
 
 
-def auto_continue_ms(cue: Cue) -> int | None:
+def _directions(
+    cue: Cue, look: dict[tuple[str, str], int], node_of: dict[str, str], node: str
+) -> tuple[bool, bool]:
+    """Does this cue raise / lower any tracked level on `node`? (Updates the tracked look.)"""
+    rising = falling = False
+    for key, value in cue.levels.items():
+        if node_of.get(key[0]) != node:
+            continue
+        old = look.get(key, 0)
+        rising, falling = rising or value > old, falling or value < old
+        look[key] = value
+    return rising, falling
+
+
+def auto_continue_ms(cue: Cue, rising: bool = True, falling: bool = True) -> int | None:
     """Time from this cue's GO to the automatic GO of the next one, or None (waits for GO).
 
     follow: that long after GO; hang: that long after the fade completes, which is the
-    cue's delay plus the longer of its up and down times."""
+    cue's delay plus the longer of its up time (if it raises a level on the node) and its
+    down time (if it lowers one), as the node's engine times it."""
     if cue.follow_ms is not None:
         return cue.follow_ms
     if cue.hang_ms is not None:
-        return cue.delay_ms + max(cue.up_ms, cue.down_ms) + cue.hang_ms
+        fade = max(cue.up_ms if rising else 0, cue.down_ms if falling else 0)
+        return cue.delay_ms + fade + cue.hang_ms
     return None
 
 

@@ -6,8 +6,8 @@
 // Default mode: import every tests/firmware/test_*.py module, run each test_* function and print
 // one JSON line per test: {"kind":"test","module","name","passed","error","duration_ms",
 // "allocated","heap_total_before","heap_total_after","heap_grew","output"}, framed by a
-// "runtime" line (version, initial heap) and a "done" line; a module that does not import gives
-// a {"kind":"module","passed":false,"error"} line. --script FILE runs one Python file as __main__ instead and passes its
+// "runtime" line (version, initial heap) and a "done" line, and a {"kind":"module"} line per
+// module ("passed": false with the error when it does not import). --script FILE runs one Python file as __main__ instead and passes its
 // output through, followed by a {"kind":"script"} line. Exit status: 0 all passed, 1 a failure,
 // 2 a usage or set-up error.
 //
@@ -121,7 +121,6 @@ class OutputRouter {
     this.captured = [];
     this.failed = false;
     this.last = null;
-    this.reported = new Set();  // modules whose import failure was already reported
   }
 
   line(text) {
@@ -140,10 +139,6 @@ class OutputRouter {
 
   result(record) {
     this.last = record;
-    if (record.kind === "module") {
-      if (this.reported.has(record.module)) return;  // re-imported after a restart
-      this.reported.add(record.module);
-    }
     if (record.passed === false) this.failed = true;
     if (this.captured.length) {
       const output = this.captured.join("\n");
@@ -202,29 +197,39 @@ async function newInterpreter(opts, router, state) {
   return mp;
 }
 
-// One top-level call per test: the GC collects between calls (see harness.py). A test that
-// made the heap grow leaves it grown, so the tests after it run in a fresh interpreter.
+// One top-level call per module import and per test: the GC collects between calls (see
+// harness.py) and gives back heap areas it had to add once they are empty. When something a
+// test left behind (e.g. interned strings) keeps an added area alive, the heap stays grown: the
+// remaining tests then run in a fresh interpreter, so each one really has 192 KB.
 async function runTests(opts, router) {
-  const modules = pythonList(testModules(opts.root));
   const state = { tests: [] };
-  const done = new Set();
   let mp = null;
   let initial = 0;
-  const start = async () => {
+  let count = 0;
+  const load = async (module) => {
+    await mp.runPythonAsync(
+      `mpharness.load_module(${JSON.stringify(module)}, ${pythonList(opts.only)})`);
+  };
+  const fresh = async () => {
     mp = await newInterpreter(opts, router, state);
     await mp.runPythonAsync("mpharness.runtime_info()");
     initial = router.gcTotal;
-    await mp.runPythonAsync(`mpharness.discover(${modules}, ${pythonList(opts.only)})`);
   };
-  await start();
-  for (const id of state.tests) {
-    if (done.has(id)) continue;
-    if (mp === null) await start();
-    await mp.runPythonAsync(`mpharness.run_test(${JSON.stringify(id)}, ${initial})`);
-    done.add(id);
-    if (router.last && router.last.heap_grew) mp = null;
+  await fresh();
+  for (const module of testModules(opts.root)) {
+    await load(module);
+    for (const id of [...state.tests]) {
+      await mp.runPythonAsync(`mpharness.run_test(${JSON.stringify(id)}, ${initial})`);
+      count++;
+      await mp.runPythonAsync("mpharness.heap_total()");  // after the collection
+      if (router.gcTotal > initial) {
+        await fresh();
+        await load(module);
+      }
+    }
+    await mp.runPythonAsync(`mpharness.unload_module(${JSON.stringify(module)})`);
   }
-  router.result({ kind: "done", tests: done.size });
+  router.result({ kind: "done", tests: count });
 }
 
 async function main() {
