@@ -9,6 +9,7 @@ Shows are built with the host encoder, so any timing the compiler can emit is co
 from __future__ import annotations
 
 import io
+import struct
 
 from cuefw import showfile as sf
 from cuefw.compat import ticks_add
@@ -186,3 +187,26 @@ def test_random_commands_keep_engine_consistent(cue_times, commands):
     eng.tick(ticks_add(t, 600_000))
     assert not eng.fading
     check_bookkeeping(eng)
+
+
+def test_bad_show_is_refused_without_disturbing_the_running_one():
+    good = [CueRec(1000, up_ms=1000, changes=((0, 255), (2, 65535)))]
+    eng, uni = engine_for(good)
+    eng.go(0)
+    eng.tick(500)
+    before = levels(uni)
+    # The encoder refuses slot 600, so patch it into a valid file (as corruption would).
+    blob = bytearray(
+        encode(NodeShow("n", "s", params=((1, 0), (500, 0)), base_look=(0, 0), cues=()))
+    )
+    params_off = ShowReader(io.BytesIO(bytes(blob))).params_off
+    struct.pack_into(sf.PARAM_FMT, blob, params_off + sf.PARAM_LEN, 600, 0)
+    try:
+        eng.load(ShowReader(io.BytesIO(bytes(blob))), 500)
+    except sf.ShowError as e:
+        assert "parameter 1 has slots 600/0" in str(e)
+    else:
+        raise AssertionError("a show patched to slot 600 was accepted")
+    eng.tick(1000)  # the running fade carries on to its end
+    assert levels(uni) == (255, 0, 65535) != before
+    assert eng.current == 0 and eng.n_params == 3
