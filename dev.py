@@ -31,7 +31,7 @@ def run(cmd: list[str], **kw) -> None:
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is there
         sys.exit("cuenode needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         say("creating .venv")

@@ -66,16 +66,23 @@ def main() -> None:
     ap.add_argument("--cues", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    print(f"date {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-          f"CPython {platform.python_version()}")
+    print(
+        f"date {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"CPython {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        shows = [EXAMPLES_DIR / "demo.yaml", EXAMPLES_DIR / "theatre.yaml",
-                 long_show(args.cues, Path(tmp))]
+        shows = [
+            EXAMPLES_DIR / "demo.yaml",
+            EXAMPLES_DIR / "theatre.yaml",
+            long_show(args.cues, Path(tmp)),
+        ]
         for path in shows:
             lines = len(path.read_text().splitlines())
             seconds = best_time(path, args.repeat)
-            print(f"{path.name:14} {lines:6d} lines  {seconds * 1000:8.1f} ms  "
-                  f"peak heap {peak_mb(path):6.1f} MB")
+            print(
+                f"{path.name:14} {lines:6d} lines  {seconds * 1000:8.1f} ms  "
+                f"peak heap {peak_mb(path):6.1f} MB"
+            )
 
 
 if __name__ == "__main__":
