@@ -200,3 +200,15 @@ def test_push_all_in_parallel_reports_each_node(tmp_path):
     assert result.stderr.strip().endswith(f"push failed on 1 node(s): {links / 'c.tty'}")
     assert (dirs[0] / LIVE).read_bytes() == blob and (dirs[1] / LIVE).read_bytes() == blob
     assert not (dirs[2] / LIVE).exists()
+
+
+def test_wrong_protocol_version_is_one_line(flash):
+    from cuefw import link
+
+    with PtyNode(flash) as node:
+        node.override = lambda f: link.response(f.ftype, f.seq, link.OK, bytes([2]) + b"{}")
+        line = one_line_error(run("status", "--port", node.port))
+    assert line == (
+        f"Error: the node on {node.port} speaks link protocol 2, this cuenode speaks 1 — "
+        "update the node with `cuenode flash` (or update cuenode)"
+    )
