@@ -295,3 +295,41 @@ def test_socket_url_reaches_a_node_over_tcp(tmp_path):
     t.join(5)
     server.close()
     assert (tmp_path / LIVE).read_bytes() == blob
+
+
+def test_commit_in_slices_keeps_the_old_show_live_until_done(tmp_path):
+    from cuefw.store import Store, make_inflater
+
+    store = Store(str(tmp_path), hashlib.sha256, inflate=make_inflater())
+    old, new = demo_blob(), sized_blob("stage-left", 40 * 1024)
+    store.begin(len(old), old[-32:])
+    store.write(0, old)
+    store.commit()
+    wire = nodeops.deflate(new)
+    store.begin(len(new), new[-32:], len(wire), True)
+    store.write(0, wire)
+    store.commit_start()
+    slices = 0
+    while store.commit_step(4) is None:  # 4 x 512 bytes of inflating per step
+        slices += 1
+        assert (tmp_path / LIVE).read_bytes() == old  # live until the very last step
+    assert slices >= len(new) // 2048 and (tmp_path / LIVE).read_bytes() == new
+
+
+def test_node_answers_busy_while_committing_a_big_show(node, tmp_path):
+    blob = sized_blob("stage-left", 200 * 1024)
+    answers = []
+    with nodeops.connect(node.port) as s:
+        real_call = s.call
+
+        def call(ftype, payload=b"", **kw):
+            data = real_call(ftype, payload, **kw)
+            if ftype == link.T_PUSH_COMMIT:
+                answers.append(data)
+            return data
+
+        s.call = call
+        nodeops.push(s, blob, "stage-left")
+    assert answers[:-1] == [b'{"busy": true}'] * (len(answers) - 1) and len(answers) > 10
+    assert answers[-1] == b'{"switched": true}'
+    assert (tmp_path / LIVE).read_bytes() == blob

@@ -19,6 +19,8 @@ from cuefw.store import StoreError
 
 FW_CAPS = link.CAP_PUSH | link.CAP_WINDOW | link.CAP_RESUME | link.CAP_REPL_CMD | link.CAP_LOG
 
+COMMIT_BLOCKS = 16  # 8 KB of inflating per PUSH_COMMIT request
+
 # Requests whose repetition must not repeat their effect: a retransmitted GO (same seq, same
 # bytes) gets the cached response instead of a second GO.
 _ONCE = (
@@ -203,8 +205,14 @@ class NodeLink:
         return link.OK, struct.pack("<I", received)
 
     def _commit(self, payload, now):
+        """Each PUSH_COMMIT does one slice of the commit (COMMIT_BLOCKS x 512 bytes of
+        inflating) and answers {"busy": true} until the show is verified and live, so the
+        node's loop keeps running while a large show is committed; the host asks again."""
         force = bool(payload[0] & link.F_FORCE_SWITCH) if len(payload) else False
-        path = self.store.commit()
+        self.store.commit_start()
+        path = self.store.commit_step(COMMIT_BLOCKS)
+        if path is None:
+            return link.OK, b'{"busy": true}'
         switched = self.node.new_show(path, force, now)
         return link.OK, json.dumps({"switched": bool(switched)}).encode()
 

@@ -70,7 +70,8 @@ def _sync(f):
 
 def make_inflater():
     """inflate(fin, fout, buf) for raw-deflate streams, or None if this runtime has none:
-    MicroPython's `deflate` module, else CPython's `zlib`."""
+    MicroPython's `deflate` module, else CPython's `zlib`. It is a generator that yields after
+    each block it writes, so a commit can be done a slice at a time."""
     try:
         import deflate
     except ImportError:
@@ -85,6 +86,7 @@ def make_inflater():
                 if not n:
                     return
                 fout.write(mv[:n])
+                yield
 
         return inflate
     try:
@@ -95,10 +97,11 @@ def make_inflater():
     def inflate(fin, fout, buf):
         d = zlib.decompressobj(-WBITS)
         while True:
-            block = fin.read(len(buf))
+            block = d.unconsumed_tail or fin.read(len(buf))
             if not block:
                 break
-            fout.write(d.decompress(block))
+            fout.write(d.decompress(block, len(buf)))  # at most one buffer out per step
+            yield
         fout.write(d.flush())
 
     return inflate
@@ -119,6 +122,7 @@ class Store:
         self.wire = 0  # bytes of the transfer (the compressed size if deflated)
         self.deflated = False
         self.received = 0  # contiguous bytes of the transfer written so far
+        self.job = None  # a commit in progress (generator), see commit_step
 
     def path(self, name):
         return self.root + "/" + name
@@ -173,6 +177,7 @@ class Store:
         key = (size, bytes(sha), wire, bool(deflated))
         if self.f is not None and key == (self.size, self.sha, self.wire, self.deflated):
             return self.received
+        self._drop_job()
         self._close()
         resume = self._resumable(key)
         self.f = open(self.path(TMP), "r+b" if resume else "wb")
@@ -217,8 +222,10 @@ class Store:
             self.received = end
         return self.received
 
-    def commit(self):
-        """Verify the received show and make it live. Returns its path."""
+    def commit_start(self):
+        """Begin committing the received show (see commit_step). Idempotent while running."""
+        if self.job is not None:
+            return
         if self.f is None:
             raise StoreError(link.E_NO_TRANSFER, "no transfer in progress")
         if self.received != self.wire:
@@ -229,25 +236,57 @@ class Store:
             )
         _sync(self.f)
         self._close()
-        name = self._inflated() if self.deflated else TMP
+        self.job = self._commit_job()
+
+    def commit_step(self, blocks):
+        """Do up to `blocks` blocks (512 bytes) of the commit's work, so the caller's loop keeps
+        running between slices. Returns None while busy, then the live show's path."""
+        if self.job is None:
+            raise StoreError(link.E_NO_TRANSFER, "no transfer in progress")
+        try:
+            for _ in range(blocks):
+                next(self.job)
+        except StopIteration:
+            self.job = None
+            return self.path(LIVE)
+        except BaseException:
+            self.job = None
+            raise
+        return None
+
+    def commit(self):
+        """Verify the received show and make it live, all at once. Returns its path."""
+        self.commit_start()
+        while True:
+            path = self.commit_step(1 << 20)
+            if path is not None:
+                return path
+
+    def _commit_job(self):
+        name = TMP
+        if self.deflated:
+            for _ in self._inflate_job():
+                yield
+            name = INF
         if not self.verifies(name) or self.content_hash(name) != self.sha:
             _remove(self.path(INF))
             self.abort()
             raise StoreError(link.E_HASH, "received show does not match its SHA-256; push it again")
+        yield
         self.commit_verified(name)
-        return self.path(LIVE)
 
-    def _inflated(self):
-        """Inflate show.tmp into show.inf; returns INF (a broken stream fails verification)."""
+    def _inflate_job(self):
+        """Inflate show.tmp into show.inf a block at a time (a broken stream fails here or in
+        the verification after it)."""
         try:
             with open(self.path(TMP), "rb") as fin, open(self.path(INF), "wb") as fout:
-                self.inflate(fin, fout, bytearray(512))
+                for _ in self.inflate(fin, fout, bytearray(512)):
+                    yield
                 _sync(fout)
         except Exception as e:  # zlib.error, OSError(EINVAL) from deflate: bad data
             _remove(self.path(INF))
             self.abort()
             raise StoreError(link.E_HASH, "compressed show is damaged (%s); push it again" % e)
-        return INF
 
     def commit_verified(self, name=TMP):
         """Steps 2-4 of the journal (split out so tests can interrupt between them)."""
@@ -263,10 +302,19 @@ class Store:
         os.rename(self.path(NEW), self.path(LIVE))
 
     def abort(self):
+        self._drop_job()
         self._close()
         _remove(self.path(TMP))
         _remove(self.path(META))
         self.size, self.sha, self.wire, self.deflated, self.received = 0, None, 0, False, 0
+
+    def _drop_job(self):
+        job, self.job = self.job, None
+        if job is not None:
+            try:
+                job.close()  # closes the files it has open
+            except Exception:
+                pass
 
     def _close(self):
         if self.f is not None:

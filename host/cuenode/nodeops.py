@@ -331,14 +331,7 @@ def push(
     offset, chunk, node_window = struct.unpack_from("<IHB", begin)
     sender = _WindowedSender(session, wire, chunk, window or node_window, progress)
     sender.run(offset)
-    done = json.loads(
-        session.call(
-            link.T_PUSH_COMMIT,
-            bytes([link.F_FORCE_SWITCH if force_switch else 0]),
-            timeout=COMMIT_TIMEOUT_S,
-            retries=3,
-        )
-    )
+    done = _commit(session, force_switch, len(blob))
     return PushResult(
         show_node,
         len(blob),
@@ -347,6 +340,21 @@ def push(
         bool(done.get("switched")),
         wire_bytes=len(wire),
         retransmitted=sender.retransmitted,
+    )
+
+
+def _commit(session: Session, force_switch: bool, size: int) -> dict:
+    """PUSH_COMMIT until the node has inflated, verified and switched in the show: it answers
+    {"busy": true} after each slice of work, so its own loop keeps running meanwhile."""
+    flags = bytes([link.F_FORCE_SWITCH if force_switch else 0])
+    for _ in range(size // 512 + 100):
+        done = json.loads(
+            session.call(link.T_PUSH_COMMIT, flags, timeout=COMMIT_TIMEOUT_S, retries=3)
+        )
+        if not done.get("busy"):
+            return done
+    raise CuenodeError(
+        f"{session.info.label()} never finished verifying the show", "run the push again"
     )
 
 
