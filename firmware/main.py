@@ -245,9 +245,10 @@ async def dmx_task(app):
         if app.pending_show is not None:
             app.load_pending(now)
         app.mirror_relays()
-        if not dmx.busy():
-            dmx.send(frame)
-            app.frames += 1
+        while dmx.busy():  # the previous packet's last slots (a late wake-up): < 0.3 ms
+            await asyncio.sleep_ms(0)
+        dmx.send(frame)
+        app.frames += 1
         app.alive |= 1
         app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
         if app.frames % 11 == 1:

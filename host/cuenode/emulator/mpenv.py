@@ -226,9 +226,8 @@ class Environment:
         def schedule(fn: Callable[[Any], None], arg: Any) -> None:
             self.loop.call_soon(lambda: fn(arg))
 
-        def identity(fn: Any) -> Any:
-            return fn
-
+        # No `native`/`viper`: like the WebAssembly port, the emulator has no native emitter,
+        # so firmware that probes for it (cuefw.fastloop) falls back to plain Python.
         return self._module(
             "micropython",
             const=lambda x: x,
@@ -239,8 +238,6 @@ class Environment:
             alloc_emergency_exception_buf=len,
             heap_lock=lambda: 0,
             heap_unlock=lambda: 0,
-            native=identity,
-            viper=identity,
             qstr_info=lambda *a: None,
             stack_use=lambda: 0,
         )
