@@ -245,8 +245,8 @@ async def dmx_task(app):
         if app.pending_show is not None:
             app.load_pending(now)
         app.mirror_relays()
-        while dmx.busy():  # the previous packet's last slots (a late wake-up): < 0.3 ms
-            await asyncio.sleep_ms(0)
+        while dmx.busy():  # a late wake-up last frame: its last slots are still going out
+            await asyncio.sleep_ms(1)  # never spin: a spinning node starves its neighbours
         dmx.send(frame)
         app.frames += 1
         app.alive |= 1
