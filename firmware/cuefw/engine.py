@@ -324,15 +324,36 @@ class Engine:
         if self.reader is not None:
             self._update_progress(now)
             g = self._group(now, 0, self.stop_fade_ms, self.stop_fade_ms, CURVE_LINEAR)
-            for q in range(self.n_params):
-                if self.dst[q] or self.grp[q] != _IDLE:
-                    self._move(q, 0, g)
+            self._all_to_black(g)
             self.mode = MODE_STOPPED
             self._full_look = True
             self._cue_start = now
             self._cue_total = self.stop_fade_ms
             self._cue_done = False
         self.log.add(now, EV_STOP, self.current, self.stop_fade_ms)
+
+    def _all_to_black(self, g):
+        """Every parameter that is lit or moving fades to 0 in group g (one inlined pass)."""
+        grp = self.grp
+        src = self.src
+        dst = self.dst
+        delta = self.delta
+        prog = self.prog
+        g_n = self.g_n
+        down_k = 2 * g + 1
+        for q in range(self.n_params):
+            k = grp[q]
+            cur = dst[q]
+            if k != _IDLE:
+                cur = src[q] + ((delta[q] * prog[k] + 8192) >> 14)
+                g_n[k] -= 1
+            elif not cur:
+                continue
+            src[q] = cur
+            dst[q] = 0
+            delta[q] = -cur
+            grp[q] = down_k
+            g_n[down_k] += 1
 
     def do(self, action, cue_index, now):
         """Run a button action (showfile BTN_*): GO, BACK, STOP, or FIRE cue_index."""
@@ -533,21 +554,6 @@ class Engine:
             kk = up_k + 1 if value < cur else up_k
             grp[q] = kk
             g_n[kk] += 1
-
-    def _move(self, q, value, g):
-        if value > 255 and not self.fine[q]:
-            value = 255
-        k = self.grp[q]
-        cur = self.dst[q]
-        if k != _IDLE:
-            cur = level(self.src[q], cur, self.prog[k])
-            self.g_n[k] -= 1
-        self.src[q] = cur
-        self.dst[q] = value
-        self.delta[q] = value - cur
-        k = 2 * g + (1 if value < cur else 0)
-        self.grp[q] = k
-        self.g_n[k] += 1
 
     def _group(self, t, delay, up, down, curve):
         """A free fade group, started at t. If all are busy, the oldest is re-timed: its

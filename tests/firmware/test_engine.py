@@ -472,6 +472,10 @@ def test_more_overlapping_fades_than_groups_never_jump():
         assert eng.go(t)
         t += 10
         eng.tick(t)
+        busy = 0
+        for q in range(eng.n_params):
+            busy += eng.grp[q] != 255
+        assert busy == sum(eng.g_n) and eng.n_busy == sum(eng.g_busy) <= 16
     previous = bytearray(uni.frame[1:21])
     frame = uni.frame
     for t in range(200, 10_300, 10):
