@@ -31,7 +31,7 @@ def run(cmd: list[str], **kw) -> None:
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is there
         sys.exit("cuenode needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         say("creating .venv")
@@ -55,6 +55,28 @@ def ensure_micropython_wasm() -> None:
     run([str(BIN / "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
         cwd=MP_WASM_DIR, env=env)
     stamp.write_text(_digest(lock))
+
+
+BOARD_STUBS = {"rp2": "micropython-rp2-rpi-pico-stubs", "esp32": "micropython-esp32-stubs"}
+
+
+def ensure_board_stubs() -> None:
+    """Each board's MicroPython stubs in a directory of its own (.venv/mpstubs/<board>): in one
+    site-packages they overwrite each other's machine.pyi/time.pyi. The firmware type check
+    (tests/test_firmware_build.py) uses them as mypy's typeshed, one board at a time."""
+    for board, package in BOARD_STUBS.items():
+        version = subprocess.check_output(
+            [str(BIN / "python"), "-c",
+             f"import importlib.metadata as m; print(m.version({package!r}))"], text=True).strip()
+        target = VENV / "mpstubs" / board
+        stamp = target / ".cuenode-installed"
+        if stamp.exists() and stamp.read_text() == version:
+            continue
+        say(f"installing {package} {version} into {target.relative_to(ROOT)}")
+        shutil.rmtree(target, ignore_errors=True)
+        run([str(BIN / "python"), "-m", "pip", "install", "-q", "--target", str(target),
+             f"{package}=={version}"])
+        stamp.write_text(version)
 
 
 def ensure_sigrok() -> None:
@@ -88,6 +110,7 @@ def cmd_run(args: list[str]) -> int:
 def cmd_test(args: list[str]) -> int:
     ensure_venv()
     ensure_micropython_wasm()
+    ensure_board_stubs()
     ensure_sigrok()
     env = venv_env()
     say("ruff check")

@@ -101,3 +101,14 @@ def test_demo_validates_and_summarises_every_bundled_example() -> None:
         if path.name in ("demo.yaml", "theatre.yaml"):
             assert f"== {path.name}: " in result.output
     assert "stage  emulator" in result.output
+
+
+def test_an_invalid_show_with_json_prints_the_problems_as_json(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("show: {name: x, version: 1}\nnodes: {}\ncues: []\nfixtures: {a: 1}\n")
+    result = CliRunner().invoke(cli, ["compile", str(bad), "--json", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False and doc["problems"]
+    assert all(p["text"].startswith(f"{bad}:{p['line']}:{p['col']}: ") for p in doc["problems"])
+    assert not (tmp_path / "o").exists()

@@ -245,19 +245,48 @@ def test_limits_met_exactly_are_allowed(tmp_path: Path) -> None:
     assert check(tmp_path, cues) == []
 
 
-def test_hang_time_counts_delay_and_longest_fade(tmp_path: Path) -> None:
+def test_hang_waits_for_delay_and_the_fade_that_moves(tmp_path: Path) -> None:
+    # As the node's engine times it: delay + the up time if a level on the relay's node
+    # rises, the down time if one falls (the longer if both), then the hang.
     cues = (
-        "  - {cue: 1, up: 3s, down: 5s, delay: 1s, hang: 4s, relays: {fog: on}}\n"
+        "  - {cue: 0.5, levels: {d1.dimmer: 255}}\n"
+        "  - {cue: 1, up: 3s, down: 5s, delay: 1s, hang: 4s, levels: {d1.dimmer: 0},\n"
+        "     relays: {fog: on}}\n"
         "  - {cue: 2, relays: {fog: off}}"
     )
-    # on for 1 + 5 + 4 = 10 s: exactly max_on
+    # falling: on for 1 + 5 + 4 = 10 s, exactly max_on
     assert check(tmp_path, cues) == []
-    cues = cues.replace("hang: 4s", "hang: 4001ms")
-    assert check(tmp_path, cues) == [
-        "14:71: cues[0].relays.fog: relay 'fog' stays on for 10.001s (cue 1 to cue 2, which "
+    assert check(tmp_path, cues.replace("hang: 4s", "hang: 4001ms")) == [
+        "16:20: cues[1].relays.fog: relay 'fog' stays on for 10.001s (cue 1 to cue 2, which "
         "follows automatically), but its max_on is 10s; expected off within 10s, or a "
         "shorter follow/hang"
     ]
+    # rising only (0 -> 128): 1 + 3 + 6 = 10 s is fine, the 5 s down time does not count
+    rising = cues.replace("dimmer: 255", "dimmer: 0").replace("dimmer: 0},", "dimmer: 128},")
+    assert "{d1.dimmer: 0}}" in rising and "{d1.dimmer: 128}," in rising
+    assert check(tmp_path, rising.replace("hang: 4s", "hang: 6s")) == []
+    assert len(check(tmp_path, rising.replace("hang: 4s", "hang: 6001ms"))) == 1
+    # no level moves (a relay-only cue): 1 + 0 + 9 = 10 s
+    still = cues.replace(", levels: {d1.dimmer: 0}", "").replace("hang: 4s", "hang: 9s")
+    assert "levels" not in still.split("cue: 1,")[1].split("cue: 2")[0]
+    assert check(tmp_path, still) == []
+    assert len(check(tmp_path, still.replace("hang: 9s", "hang: 9001ms"))) == 1
+
+
+def test_hang_timing_counts_only_the_relay_nodes_fixtures(tmp_path: Path) -> None:
+    # d2 is on another node: its 30 s fade does not delay this node's hang
+    text = SHOW.format(
+        cues="  - {cue: 1, time: 30s, hang: 5s, levels: {d2.dimmer: 255},\n"
+        "     relays: {fog: on}}\n  - {cue: 2, relays: {fog: off}}"
+    )
+    text = text.replace(
+        "  d1: {type: dim, address: 1}\n",
+        "  d1: {type: dim, address: 1}\n  d2: {type: dim, address: 1}\n",
+    )
+    text = text.replace("cues:\n", "  n2: {board: esp32_devkitc, fixtures: [d2]}\ncues:\n")
+    path = tmp_path / "show.yaml"
+    path.write_text(text)
+    assert [str(p) for p in load_show(path)[1]] == []
 
 
 def test_duty_budget_is_a_limit_too(tmp_path: Path) -> None:
@@ -289,7 +318,7 @@ DEMO_TEXT = (EXAMPLES_DIR / "demo.yaml").read_text()
         st.tuples(
             st.integers(0, len(DEMO_TEXT)),
             st.integers(0, 8),
-            st.text(alphabet=" :-[]{}#'\"%.,\n\tabc019", max_size=4),
+            st.text(alphabet=" :-[]{}#'\"%.,\n\tabc019\x00\x07&*!<", max_size=4),
         ),
         min_size=1,
         max_size=4,
@@ -308,7 +337,7 @@ def test_mutated_demo_never_crashes(tmp_path: Path, edits: list[tuple[int, int, 
     show, problems = load_show(path)
     assert (show is None) == bool(problems)
     for problem in problems:
-        assert LINE_RE.match(str(problem)), str(problem)
+        assert LINE_RE.match(str(problem)) and "\n" not in str(problem), str(problem)
         assert problem.mark.line >= 1 and problem.mark.col >= 1
 
 
@@ -384,3 +413,116 @@ def test_cli_usage_error_exits_2() -> None:
 def test_load_show_raises_cuenode_error_for_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CuenodeError):
         load_show(tmp_path / "missing.yaml")
+
+
+def test_pulse_during_pulse_extends_the_on_time(tmp_path: Path) -> None:
+    # 6 s pulse, then 3 s later another 6 s pulse: on for 9 s in all (fine); 5 s later: 11 s
+    ok = "  - {cue: 1, follow: 3s, relays: {fog: pulse 6s}}\n  - {cue: 2, relays: {fog: pulse 6s}}"
+    assert check(tmp_path, ok) == []
+    errors = check(tmp_path, ok.replace("follow: 3s", "follow: 5s"))
+    assert [e.split(";")[0] for e in errors] == [
+        "14:40: cues[0].relays.fog: relay 'fog' stays on for 11s (cue 1 to cue 2, which "
+        "follows automatically), but its max_on is 10s"
+    ]
+
+
+def test_on_during_a_pulse_latches_and_is_reported_there(tmp_path: Path) -> None:
+    cues = "  - {cue: 1, follow: 1s, relays: {fog: pulse 5s}}\n  - {cue: 2, relays: {fog: on}}"
+    assert [e.split(";")[0] for e in check(tmp_path, cues)] == [
+        "15:28: cues[1].relays.fog: relay 'fog' is switched on in cue 2 and never off, but its "
+        "max_on is 10s"
+    ]
+
+
+def test_min_off_counts_from_the_end_of_a_pulse(tmp_path: Path) -> None:
+    # pulse 5 s at 0, next use at 35 s: 30 s off exactly (min_off 30 s) is fine; 34.999 s is not
+    cues = (
+        "  - {cue: 1, follow: 35s, relays: {fog: pulse 5s}}\n  - {cue: 2, relays: {fog: pulse 1s}}"
+    )
+    assert check(tmp_path, cues) == []
+    errors = check(tmp_path, cues.replace("35s", "34999ms"))
+    assert [e.split(";")[0] for e in errors] == [
+        "15:28: cues[1].relays.fog: relay 'fog' would switch on 29.999s after it went off "
+        "(cue 2 follows automatically), but its min_off is 30s"
+    ]
+
+
+def test_docs_example_is_valid(tmp_path: Path) -> None:
+    doc = (EXAMPLES_DIR.parent / "docs" / "show-format.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "show.yaml"
+    path.write_text(example.replace("../examples/fixtures/", f"{EXAMPLES_DIR}/fixtures/"))
+    show, problems = load_show(path)
+    assert [str(p) for p in problems] == []
+    assert show is not None
+    assert (len(show.fixtures), len(show.nodes), len(show.cues), len(show.buttons)) == (5, 2, 5, 6)
+    assert show.fixtures["scan1"].type.footprint == 8
+    assert show.cues[3].up_ms == 90_000 and show.cues[1].levels[("scan1", "tilt")] == 16384
+    assert show.relays["fog"].duty_pct == 25 and show.relays["fog"].duty_window_ms == 120_000
+
+
+def test_yaml_is_parsed_by_the_c_parser() -> None:
+    # A declared dependency (ruamel.yaml.clib): without it a 1,000-cue show takes seconds.
+    from cuenode.show_yaml import _yaml
+    from ruamel.yaml.cyaml import CParser
+
+    assert _yaml().Parser is CParser
+
+
+def test_duplicate_keys_are_all_reported_and_checking_goes_on(tmp_path: Path) -> None:
+    text = SHOW.format(cues="  - {cue: 1, label: a, label: b}\n  - {cue: 2, time: 1s, time: 2s}")
+    path = tmp_path / "show.yaml"
+    path.write_text(text.replace("board: pico", "board: pico\n    board: esp32"))
+    problems = [str(p).removeprefix(f"{path}:") for p in load_show(path)[1]]
+    assert problems == [
+        "9:5: nodes.n1.board: duplicate key 'board' (first at line 8); expected each key once "
+        "in a mapping",
+        "15:24: cues[0].label: duplicate key 'label' (first at line 15); expected each key once "
+        "in a mapping",
+        "16:24: cues[1].time: duplicate key 'time' (first at line 16); expected each key once "
+        "in a mapping",
+    ]
+
+
+ANY_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(),
+    st.text(max_size=12),
+    st.from_regex(r"-?\d{1,6}(\.\d{1,5})?(ms|s|m|h|%)?", fullmatch=True),
+)
+
+
+@given(ANY_SCALAR)
+def test_value_parsers_return_ints_or_raise_bad_value(value: object) -> None:
+    for parser, args in (
+        (parse_time_ms, ()),
+        (parse_cue_number, ()),
+        (parse_level, (255,)),
+        (parse_level, (65535,)),
+    ):
+        try:
+            result = parser(value, *args)
+        except BadValue as exc:
+            assert exc.message and exc.expected.startswith(("expected", "a ", "0 to"))
+            continue
+        assert isinstance(result, int) and not isinstance(result, bool) and result >= 0
+
+
+def test_anchors_and_merge_keys_work(tmp_path: Path) -> None:
+    path = tmp_path / "show.yaml"
+    path.write_text(
+        SHOW.format(
+            cues="  - &base {cue: 1, time: 2s, curve: s-curve}\n  - {<<: *base, cue: 2}"
+        ).replace(
+            "  dim: {channels: {dimmer: 1}}",
+            "  dim: &dim {channels: {dimmer: 1}}\n  dim2: {<<: *dim}",
+        )
+    )
+    show, problems = load_show(path)
+    assert problems == [] and show is not None
+    assert [(c.number, c.up_ms, c.curve) for c in show.cues] == [
+        (1000, 2000, "s-curve"),
+        (2000, 2000, "s-curve"),
+    ]

@@ -92,6 +92,8 @@ class Engine:
         self._cue_total = 0  # delay + max(up, down) of the cue last run
         self._cue_done = True
         # Fade groups. prog[2g] / prog[2g+1]: curve-applied up / down progress of group g.
+        # grp holds 2g + direction in a byte, 255 meaning idle: at most 127 groups.
+        max_groups = max(1, min(127, max_groups))
         self.max_groups = max_groups
         self.g_busy = bytearray(max_groups)
         self.g_start = array("i", bytes(4 * max_groups))
@@ -140,8 +142,11 @@ class Engine:
             self._write16()
             self.frame = native
             self.fast = True
-            self._write8()
-            self._write16()
+            try:
+                self._write8()
+                self._write16()
+            except Exception:
+                ok = False
             ok = ok and plain == native
         self.frame = saved
         self.fast = False
@@ -177,12 +182,17 @@ class Engine:
             raise ShowError("show has %d parameters, a universe holds at most 512" % n)
         if reader.n_relays > self.gov.n:
             raise ShowError("show uses %d relays, this node has %d" % (reader.n_relays, self.gov.n))
+        n8 = 0
+        for p in range(n):  # validate everything before touching the running show
+            coarse, fine = reader.param(p)
+            if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
+                raise ShowError(
+                    "parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine)
+                )
+            if not fine:
+                n8 += 1
         if n > len(self.grp):
             self._alloc_params(n)
-        n8 = 0
-        for p in range(n):
-            if not reader.param(p)[1]:
-                n8 += 1
         lane8, lane16 = 0, n8
         for p in range(n):
             coarse, fine = reader.param(p)
@@ -205,8 +215,6 @@ class Engine:
         self.log.add(now, EV_SHOW_LOADED, reader.n_cues, n)
 
     def _load_param(self, p, q, coarse, fine):
-        if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
-            raise ShowError("parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine))
         self.lane_of[p] = q
         self.coarse[q] = coarse
         self.fine[q] = fine
@@ -316,15 +324,36 @@ class Engine:
         if self.reader is not None:
             self._update_progress(now)
             g = self._group(now, 0, self.stop_fade_ms, self.stop_fade_ms, CURVE_LINEAR)
-            for q in range(self.n_params):
-                if self.dst[q] or self.grp[q] != _IDLE:
-                    self._move(q, 0, g)
+            self._all_to_black(g)
             self.mode = MODE_STOPPED
             self._full_look = True
             self._cue_start = now
             self._cue_total = self.stop_fade_ms
             self._cue_done = False
         self.log.add(now, EV_STOP, self.current, self.stop_fade_ms)
+
+    def _all_to_black(self, g):
+        """Every parameter that is lit or moving fades to 0 in group g (one inlined pass)."""
+        grp = self.grp
+        src = self.src
+        dst = self.dst
+        delta = self.delta
+        prog = self.prog
+        g_n = self.g_n
+        down_k = 2 * g + 1
+        for q in range(self.n_params):
+            k = grp[q]
+            cur = dst[q]
+            if k != _IDLE:
+                cur = src[q] + ((delta[q] * prog[k] + 8192) >> 14)
+                g_n[k] -= 1
+            elif not cur:
+                continue
+            src[q] = cur
+            dst[q] = 0
+            delta[q] = -cur
+            grp[q] = down_k
+            g_n[down_k] += 1
 
     def do(self, action, cue_index, now):
         """Run a button action (showfile BTN_*): GO, BACK, STOP, or FIRE cue_index."""
@@ -455,10 +484,10 @@ class Engine:
         self._update_progress(t)
         g = self._group(t, delay, up, down, cue.curve)
         if self._full_look:
-            self._retarget_look(i, g)
+            self.reader.read_look(i, self.look)
+            self._retarget_all(None, self.look, self.n_params, g)
         else:
-            for k in range(cue.n_changes):
-                self._retarget(cue.change_param[k], cue.change_value[k], g)
+            self._retarget_all(cue.change_param, cue.change_value, cue.n_changes, g)
         self.mode = MODE_RUNNING
         self._full_look = False
         self.current = i
@@ -484,35 +513,47 @@ class Engine:
         down = self.g_down[g] if self.g_n[2 * g + 1] else 0
         return self.g_delay[g] + (up if up > down else down)
 
-    def _retarget_look(self, i, g):
-        look = self.look
-        self.reader.read_look(i, look)
-        dst = self.dst
+    def _retarget_all(self, params, values, n, g):
+        """Move parameters into group g, each from its level now to its new value.
+
+        params None: values is a full look (values[p] for every parameter p) and only
+        parameters whose target differs move. Otherwise (a cue's changes) every listed
+        parameter moves, except an idle one already at its value. Inlined for GO latency:
+        a 512-change cue is one pass over preallocated arrays."""
         lane_of = self.lane_of
-        for p in range(self.n_params):
+        grp = self.grp
+        src = self.src
+        dst = self.dst
+        delta = self.delta
+        fine = self.fine
+        prog = self.prog
+        g_n = self.g_n
+        n_params = self.n_params
+        up_k = 2 * g
+        for k in range(n):
+            p = k if params is None else params[k]
+            if p >= n_params:
+                continue
             q = lane_of[p]
-            if look[p] != dst[q]:
-                self._move(q, look[p], g)
-
-    def _retarget(self, p, value, g):
-        """Show parameter p fades from its level now to `value` in group g."""
-        if p < self.n_params:
-            self._move(self.lane_of[p], value, g)
-
-    def _move(self, q, value, g):
-        if value > 255 and not self.fine[q]:
-            value = 255
-        k = self.grp[q]
-        cur = self.dst[q]
-        if k != _IDLE:
-            cur = level(self.src[q], cur, self.prog[k])
-            self.g_n[k] -= 1
-        self.src[q] = cur
-        self.dst[q] = value
-        self.delta[q] = value - cur
-        k = 2 * g + (1 if value < cur else 0)
-        self.grp[q] = k
-        self.g_n[k] += 1
+            value = values[k]
+            if value > 255 and not fine[q]:
+                value = 255
+            kk = grp[q]
+            cur = dst[q]
+            if kk == _IDLE:
+                if value == cur:
+                    continue
+            elif params is None and value == cur:
+                continue  # a full look: already on its way there, let it finish
+            else:
+                cur = src[q] + ((delta[q] * prog[kk] + 8192) >> 14)
+                g_n[kk] -= 1
+            src[q] = cur
+            dst[q] = value
+            delta[q] = value - cur
+            kk = up_k + 1 if value < cur else up_k
+            grp[q] = kk
+            g_n[kk] += 1
 
     def _group(self, t, delay, up, down, curve):
         """A free fade group, started at t. If all are busy, the oldest is re-timed: its

@@ -101,21 +101,30 @@ class ShowReader:
         return self.f.read(n)
 
     def string(self, ref):
-        (n,) = struct.unpack("<H", self._read_at(self.strings_off + ref, 2))
-        return self.f.read(n).decode()
+        self.f.seek(self.strings_off + ref)
+        buf = self._read_into(2)
+        n = buf[0] | (buf[1] << 8)
+        raw = self.f.read(n)
+        if len(raw) != n:
+            raise ShowError("compiled show is truncated")
+        return raw.decode()
+
+    def _record(self, fmt, offset, size):
+        self.f.seek(offset)
+        return struct.unpack_from(fmt, self._read_into(size))
 
     def param(self, i):
-        return struct.unpack(PARAM_FMT, self._read_at(self.params_off + i * PARAM_LEN, PARAM_LEN))
+        """(coarse slot, fine slot or 0)"""
+        return self._record(PARAM_FMT, self.params_off + i * PARAM_LEN, PARAM_LEN)
 
     def relay(self, i):
         """(name, pin, max_on_ms, min_off_ms, duty_window_ms, duty_pct, flags)"""
-        rec = struct.unpack(RELAY_FMT, self._read_at(self.relays_off + i * RELAY_LEN, RELAY_LEN))
+        rec = self._record(RELAY_FMT, self.relays_off + i * RELAY_LEN, RELAY_LEN)
         return (self.string(rec[0]), self.string(rec[1])) + rec[2:]
 
     def button(self, i):
         """(pin, action, flags, cue_index, debounce_ms, stuck_s)"""
-        rec = struct.unpack(BUTTON_FMT,
-                            self._read_at(self.buttons_off + i * BUTTON_LEN, BUTTON_LEN))
+        rec = self._record(BUTTON_FMT, self.buttons_off + i * BUTTON_LEN, BUTTON_LEN)
         return (self.string(rec[0]),) + rec[1:]
 
     def _read_into(self, n):
@@ -126,8 +135,7 @@ class ShowReader:
         return self._buf
 
     def _index(self, i):
-        self.f.seek(self.index_off + i * INDEX_LEN)
-        return struct.unpack_from(INDEX_FMT, self._read_into(INDEX_LEN))
+        return self._record(INDEX_FMT, self.index_off + i * INDEX_LEN, INDEX_LEN)
 
     def cue_number(self, i):
         return self._index(i)[1]

@@ -18,6 +18,7 @@ from cuenode.show import load_show
 
 DEMO_SHOWS = ("theatre.yaml", "demo.yaml")
 SUFFIX = ".cnshow"
+BIG_SHOW_BYTES = 256 * 1024
 COLUMNS = ("node", "board", "cues", "params", "slots", "relays", "buttons", "bytes", "sha256")
 
 
@@ -50,7 +51,14 @@ def load_valid_show(path: Path, as_json: bool = False) -> Show:
 
 
 def compile_file(path: Path, node: str | None = None, as_json: bool = False) -> CompiledShow:
+    big = path.stat().st_size > BIG_SHOW_BYTES
+    if big:  # ~1 s per MB of YAML: say what is happening (stderr keeps --json clean)
+        click.echo(f"validating {path} ({path.stat().st_size // 1024} KB)...", err=True)
     show = load_valid_show(path, as_json)
+    if big:
+        click.echo(
+            f"compiling {plural(len(show.nodes) if node is None else 1, 'node')}...", err=True
+        )
     blobs = compiler.compile_show(show, node)
     summaries = [compiler.summarize(show, node_id, blob) for node_id, blob in blobs.items()]
     return CompiledShow(show, path, blobs, summaries)

@@ -20,6 +20,8 @@ BUTTON_ACTIONS = {"go": sf.BTN_GO, "back": sf.BTN_BACK, "stop": sf.BTN_STOP, "fi
 CURVES = {"linear": sf.CURVE_LINEAR, "s-curve": sf.CURVE_SCURVE}
 FAULT_MODES = {"hold": sf.FAULT_HOLD, "blackout": sf.FAULT_BLACKOUT}
 RELAY_ACTIONS = {"off": sf.ACT_OFF, "on": sf.ACT_ON, "pulse": sf.ACT_PULSE}
+MAX_KEYFRAME_EVERY = 16  # a full look at least every 16 cues
+REPLAY_BUDGET = 2048  # at most this many changes replayed by read_look after its keyframe
 
 
 class CompileError(CuenodeError):
@@ -85,18 +87,32 @@ def node_show(show: Show, node_id: str) -> showbin.NodeShow:
     node = show.nodes[node_id]
     slots = param_slots(show, node)
     relays = node_relays(show, node_id)
+    cues = compile_cues(show, slots, relays)
     return showbin.NodeShow(
         node_id=node_id,
         show_name=show.name,
         params=tuple((p.coarse, p.fine) for p in slots),
         base_look=tuple(p.default for p in slots),
-        cues=compile_cues(show, slots, relays),
+        cues=cues,
         relays=tuple(_relay_rec(r) for r in relays),
         buttons=compile_buttons(show, node_id),
         fault_mode=FAULT_MODES[node.on_fault],
         go_protect_ms=node.go_protect_ms,
         stop_fade_ms=node.stop_fade_ms,
+        keyframe_every=keyframe_interval(cues),
     )
+
+
+def keyframe_interval(cues: tuple[showbin.CueRec, ...]) -> int:
+    """The largest keyframe spacing (<= MAX_KEYFRAME_EVERY) with which `read_look` never
+    replays more than REPLAY_BUDGET changes: GOTO/BACK cost stays bounded on the node however
+    heavy the cues are, and light shows keep few keyframes (flash)."""
+    counts = [len(c.changes) for c in cues]
+    for every in range(MAX_KEYFRAME_EVERY, 1, -1):
+        windows = range(0, len(counts), every)
+        if all(sum(counts[start + 1 : start + every]) <= REPLAY_BUDGET for start in windows):
+            return every
+    return 1
 
 
 # --- parameters ------------------------------------------------------------------------------

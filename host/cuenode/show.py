@@ -14,11 +14,17 @@ from pathlib import Path
 
 from cuenode.errors import CuenodeError
 from cuenode.model import Fixture, Mark, Problem, Show
-from cuenode.show_checks import check_chain, check_fire_buttons, check_patch, check_relays
-from cuenode.show_cues import parse_cues
-from cuenode.show_nodes import parse_nodes
+from cuenode.show_checks import (
+    NodePatch,
+    check_chain,
+    check_fire_buttons,
+    check_patch,
+    check_relays,
+)
+from cuenode.show_cues import CueDraft, parse_cues
+from cuenode.show_nodes import NodeDrafts, parse_nodes
 from cuenode.show_schema import Problems, mapping, parse
-from cuenode.show_types import load_includes, parse_fixtures, parse_types
+from cuenode.show_types import FixtureDraft, load_includes, parse_fixtures, parse_types
 from cuenode.show_values import parse_int, parse_text
 from cuenode.show_yaml import YNode, describe, load_yaml, read_text
 
@@ -32,11 +38,12 @@ def load_show(path: str | Path) -> tuple[Show | None, list[Problem]]:
     text_or_problem = _read(path)
     if isinstance(text_or_problem, Problem):
         return None, [text_or_problem]
-    root, syntax = load_yaml(text_or_problem, str(path))
-    if syntax is not None or root is None:
-        return None, [syntax] if syntax else []
+    root, yaml_problems = load_yaml(text_or_problem, str(path))
+    if root is None:
+        return None, yaml_problems
     out = Problems()
     out.add_file(str(path))
+    out.extend(yaml_problems)
     show = _build(out, root, path)
     problems = out.sorted()
     return (None if problems else show), problems
@@ -67,21 +74,23 @@ def _read(path: Path) -> str | Problem:
         )
 
 
-def _build(out: Problems, root: YNode, path: Path) -> Show | None:
+def _top_level(out: Problems, root: YNode) -> dict[str, YNode] | None:
     if root.value is None:
         out.at(root, "the file is empty", "a show with show:, fixtures:, nodes: and cues:")
         return None
     if not root.is_map:
-        out.at(root, f"the file holds {describe(root.value)}, not a show",
-               "a mapping with show:, fixtures:, nodes: and cues:")
+        out.at(
+            root,
+            f"the file holds {describe(root.value)}, not a show",
+            "a mapping with show:, fixtures:, nodes: and cues:",
+        )
         return None
-    known = mapping(
-        out,
-        root,
-        TOP_KEYS,
-        required=("show", "nodes", "cues"),
-        expected="a show: a mapping with show:, fixtures:, nodes: and cues:",
-    )
+    return mapping(out, root, TOP_KEYS, required=("show", "nodes", "cues"))
+
+
+def _build(out: Problems, root: YNode, path: Path) -> Show | None:
+    """Every section in turn, then the checks across sections; a Show only if all is well."""
+    known = _top_level(out, root)
     if known is None:
         return None
     name, version = _show_header(out, known.get("show"))
@@ -95,16 +104,38 @@ def _build(out: Problems, root: YNode, path: Path) -> Show | None:
     check_patch(out, fixtures, nodes)
     check_fire_buttons(out, nodes, cues)
     check_chain(out, cues)
-    check_relays(out, nodes.relays, cues, cues_complete)
+    check_relays(out, nodes.relays, cues, _node_patch(fixtures, nodes), cues_complete)
     if len(out):
         return None
+    return _assemble(name or "", version or FORMAT_VERSION, fixtures, nodes, cues, path)
+
+
+def _node_patch(fixtures: dict[str, FixtureDraft | None], nodes: NodeDrafts) -> NodePatch:
+    defaults = {
+        (name, param.name): param.default
+        for name, draft in fixtures.items()
+        if draft is not None
+        for param in draft.type.params
+    }
+    return NodePatch({f: node for f, (node, _) in nodes.patch.items()}, defaults)
+
+
+def _assemble(
+    name: str,
+    version: int,
+    fixtures: dict[str, FixtureDraft | None],
+    nodes: NodeDrafts,
+    cues: list[CueDraft],
+    path: Path,
+) -> Show:
     patched = {
-        f: Fixture(f, d.type, d.address, nodes.patch[f][0])  # type: ignore[union-attr]
+        f: Fixture(f, d.type, d.address, nodes.patch[f][0])
         for f, d in fixtures.items()
+        if d is not None  # always so here: a broken fixture is a problem
     }
     return Show(
-        name or "",
-        version or FORMAT_VERSION,
+        name,
+        version,
         patched,
         {k: n for k, n in nodes.nodes.items() if n is not None},
         {k: r for k, r in nodes.relays.items() if r is not None},

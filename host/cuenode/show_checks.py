@@ -40,9 +40,8 @@ def _check_overlaps(out: Problems, node_id: str, patched: list[FixtureDraft]) ->
         for earlier in in_file_order[:k]:
             e_first, e_last = _span(earlier)
             if first <= e_last and e_first <= last:
-                address = fixture.node.children["address"]  # type: ignore[index]
                 out.at(
-                    address,
+                    fixture.address_node,
                     f"{_channels(first, last)} overlap fixture {earlier.name!r} "
                     f"({_channels(e_first, e_last)}) on node {node_id!r}",
                     "fixtures on one node on separate channels",
@@ -62,7 +61,7 @@ def check_fire_buttons(out: Problems, nodes: NodeDrafts, cues: list[CueDraft]) -
     numbers = {d.cue.number for d in cues}
     for button, bnode in nodes.buttons:
         if button.action == "fire" and button.cue not in numbers:
-            where = bnode.children.get("cue", bnode) if bnode.is_map else bnode  # type: ignore
+            where = bnode.children.get("cue", bnode) if isinstance(bnode.children, dict) else bnode
             out.at(
                 where,
                 f"fires cue {format_cue(button.cue or 0)}, which is not in the cue list",
@@ -103,7 +102,11 @@ class _Event:
 
 
 def check_relays(
-    out: Problems, relays: dict[str, Relay | None], cues: list[CueDraft], complete: bool
+    out: Problems,
+    relays: dict[str, Relay | None],
+    cues: list[CueDraft],
+    patch: NodePatch,
+    complete: bool,
 ) -> None:
     """Each relay action against its relay's limits.
 
@@ -113,24 +116,37 @@ def check_relays(
     relay with max_on that no later cue ever ends is an error (the node would cut it anyway,
     so the show would not say what happens). `complete` is False when some cue had problems:
     then only the per-action checks run, to avoid reports caused by a missing cue."""
-    events = _relay_events(cues)
+    timelines: dict[str, list[_Event]] = {}
     for name, relay in relays.items():
         if relay is None:
             continue
-        mine = [e for e in events if e.action.relay == name]
+        if relay.node not in timelines:  # each node runs its own cue timing
+            timelines[relay.node] = _relay_events(cues, patch, relay.node)
+        mine = [e for e in timelines[relay.node] if e.action.relay == name]
         for event in mine:
             _check_pulse(out, relay, event)
         if complete:
             _check_timeline(out, relay, mine)
 
 
-def _relay_events(cues: list[CueDraft]) -> list[_Event]:
+@dataclass
+class NodePatch:
+    """Which node drives each fixture, and every parameter's default (the tracked start)."""
+
+    node_of: dict[str, str]
+    defaults: dict[tuple[str, str], int]
+
+
+def _relay_events(cues: list[CueDraft], patch: NodePatch, node: str) -> list[_Event]:
+    """Relay actions with their GO time inside their auto-continue chain, as `node` runs it."""
     events = []
+    look = dict(patch.defaults)
     segment, at_ms = 0, 0
     for draft in cues:
-        for action, node in draft.actions:
-            events.append(_Event(draft.cue, segment, at_ms, action, node))
-        step = auto_continue_ms(draft.cue)
+        for action, where in draft.actions:
+            events.append(_Event(draft.cue, segment, at_ms, action, where))
+        rising, falling = _directions(draft.cue, look, patch.node_of, node)
+        step = auto_continue_ms(draft.cue, rising, falling)
         if step is None:
             segment, at_ms = segment + 1, 0
         else:
@@ -138,15 +154,31 @@ def _relay_events(cues: list[CueDraft]) -> list[_Event]:
     return events
 
 
-def auto_continue_ms(cue: Cue) -> int | None:
+def _directions(
+    cue: Cue, look: dict[tuple[str, str], int], node_of: dict[str, str], node: str
+) -> tuple[bool, bool]:
+    """Does this cue raise / lower any tracked level on `node`? (Updates the tracked look.)"""
+    rising = falling = False
+    for key, value in cue.levels.items():
+        if node_of.get(key[0]) != node:
+            continue
+        old = look.get(key, 0)
+        rising, falling = rising or value > old, falling or value < old
+        look[key] = value
+    return rising, falling
+
+
+def auto_continue_ms(cue: Cue, rising: bool = True, falling: bool = True) -> int | None:
     """Time from this cue's GO to the automatic GO of the next one, or None (waits for GO).
 
     follow: that long after GO; hang: that long after the fade completes, which is the
-    cue's delay plus the longer of its up and down times."""
+    cue's delay plus the longer of its up time (if it raises a level on the node) and its
+    down time (if it lowers one), as the node's engine times it."""
     if cue.follow_ms is not None:
         return cue.follow_ms
     if cue.hang_ms is not None:
-        return cue.delay_ms + max(cue.up_ms, cue.down_ms) + cue.hang_ms
+        fade = max(cue.up_ms if rising else 0, cue.down_ms if falling else 0)
+        return cue.delay_ms + fade + cue.hang_ms
     return None
 
 
@@ -173,26 +205,35 @@ def _check_pulse(out: Problems, relay: Relay, event: _Event) -> None:
             )
 
 
+@dataclass
+class _OnState:
+    since: _Event  # the action that switched the relay on
+    until: int | None  # a pulse's end (ms in since.segment); None: on until switched off
+    latched_by: _Event  # the action that decided how it ends (the last on or pulse)
+
+
 def _check_timeline(out: Problems, relay: Relay, events: list[_Event]) -> None:
-    on: _Event | None = None  # the `on` that switched the relay on, if it is on
+    state: _OnState | None = None
     off_at: tuple[int, int] | None = None  # (segment, ms) when it last went off
     for event in events:
-        kind = event.action.kind
-        if kind == "on":
-            if on is None:  # a second `on` while on changes nothing
-                _check_min_off(out, relay, event, off_at)
-                on = event
-            continue
-        if kind == "off" and on is None:
-            continue  # already off
-        if kind == "pulse" and on is None:
+        if state is not None and _pulse_over(state, event):
+            off_at = (state.since.segment, state.until or 0)
+            state = None
+        kind, ends = event.action.kind, event.at_ms + event.action.duration_ms
+        if state is None and kind != "off":
             _check_min_off(out, relay, event, off_at)
-        end = event.at_ms + (event.action.duration_ms if kind == "pulse" else 0)
-        if on is not None:
-            _check_on_span(out, relay, on, event, end)
-            on = None
-        off_at = (event.segment, end)
-    if on is not None and relay.max_on_ms is not None:
+            state = _OnState(event, ends if kind == "pulse" else None, event)
+        elif state is not None and kind == "on":
+            if state.until is not None:  # `on` during a pulse: now on until an off
+                state.until, state.latched_by = None, event
+        elif state is not None and kind == "pulse":  # a pulse ends with off, even after `on`
+            _check_on_span(out, relay, state.since, event, ends)
+            state.until, state.latched_by = ends, event
+        elif state is not None:  # off
+            _check_on_span(out, relay, state.since, event, event.at_ms)
+            off_at, state = (event.segment, event.at_ms), None
+    if state is not None and state.until is None and relay.max_on_ms is not None:
+        on = state.latched_by
         out.at(
             on.node,
             f"relay {relay.name!r} is switched on in cue "
@@ -200,6 +241,14 @@ def _check_timeline(out: Problems, relay: Relay, events: list[_Event]) -> None:
             f"{format_ms(relay.max_on_ms)}",
             f'"pulse <time>" (at most {format_ms(relay.max_on_ms)}) or an off in a later cue',
         )
+
+
+def _pulse_over(state: _OnState, event: _Event) -> bool:
+    """Has the running pulse ended by this event? (Across a manual GO it surely has: a pulse
+    is short and the operator's wait is not known, so it counts as over.)"""
+    if state.until is None:
+        return False
+    return state.since.segment != event.segment or state.until <= event.at_ms
 
 
 def _check_min_off(
@@ -211,7 +260,7 @@ def _check_min_off(
     if gap < relay.min_off_ms:
         out.at(
             event.node,
-            f"relay {relay.name!r} would switch on {format_ms(max(gap, 0))} "
+            f"relay {relay.name!r} would switch on {format_ms(gap)} "
             f"after it went off (cue {format_cue(event.cue.number)} follows automatically), "
             f"but its min_off is {format_ms(relay.min_off_ms)}",
             f"at least {format_ms(relay.min_off_ms)} off between uses",

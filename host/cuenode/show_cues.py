@@ -4,8 +4,9 @@ compiler's job: a cue keeps only the levels written in it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
-from cuenode.model import Cue, Relay, RelayAction
+from cuenode.model import Cue, Curve, Relay, RelayAction, RelayActionKind
 from cuenode.show_schema import Problems, entries, items, mapping, parse, seen_at, suggest
 from cuenode.show_types import FixtureDraft
 from cuenode.show_values import (
@@ -56,9 +57,8 @@ def parse_cues(
     cue_items = items(out, node, "a list of cues, each starting '- cue: <number>'")
     if node.is_list and not cue_items or node.value is None:
         out.at_entry(node, "no cues", "at least one cue")
-    drafts = []
+    drafts: list[CueDraft] = []
     seen: dict[int, YNode] = {}
-    previous: int | None = None
     complete = True
     for item in cue_items:
         draft = _parse_cue(out, item, fixtures, relays)
@@ -66,28 +66,31 @@ def parse_cues(
         if draft is None or number_node is None:
             complete = False
             continue
-        complete = complete and draft.complete
-        number = draft.cue.number
-        if number in seen:
-            out.at(
-                number_node,
-                f"cue {format_cue(number)} is already used at "
-                f"{seen_at(seen[number].mark, number_node.mark)}",
-                "each cue number once",
-            )
-            complete = False
-            continue
-        if previous is not None and number < previous:
-            out.at(
-                number_node,
-                f"cue {format_cue(number)} comes after cue {format_cue(previous)}",
-                "cue numbers in increasing order",
-            )
-            complete = False
-        seen[number] = number_node
-        previous = number
-        drafts.append(draft)
+        in_order = _check_number(out, draft.cue.number, number_node, seen, drafts)
+        complete = complete and draft.complete and in_order
+        if draft.cue.number not in seen:
+            seen[draft.cue.number] = number_node
+            drafts.append(draft)
     return drafts, complete
+
+
+def _check_number(
+    out: Problems, number: int, node: YNode, seen: dict[int, YNode], before: list[CueDraft]
+) -> bool:
+    """Cue numbers are unique and increase down the list."""
+    if number in seen:
+        first = seen_at(seen[number].mark, node.mark)
+        out.at(node, f"cue {format_cue(number)} is already used at {first}", "each cue number once")
+        return False
+    previous = before[-1].cue.number if before else None
+    if previous is not None and number < previous:
+        out.at(
+            node,
+            f"cue {format_cue(number)} comes after cue {format_cue(previous)}",
+            "cue numbers in increasing order",
+        )
+        return False
+    return True
 
 
 def _parse_cue(
@@ -128,7 +131,7 @@ def _parse_cue(
         times["delay"] or 0,
         times["follow"],
         times["hang"],
-        curve,  # type: ignore[arg-type]
+        cast(Curve, curve),
         tuple(action for action, _ in actions),
     )
     return CueDraft(cue, node, known, actions)
@@ -211,7 +214,7 @@ def parse_action(value: object, relay: str) -> RelayAction:
     """'on', 'off' or 'pulse 5s' -> a RelayAction."""
     words = value.split(None, 1) if isinstance(value, str) else []
     if words in (["on"], ["off"]):
-        return RelayAction(relay, words[0])  # type: ignore[arg-type]
+        return RelayAction(relay, cast(RelayActionKind, words[0]))
     if len(words) == 2 and words[0] == "pulse":
         try:
             ms = parse_time_ms(words[1])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from cuenode.boards import Board, board_names, load_board
-from cuenode.model import Button, Node, Relay
+from cuenode.model import Button, ButtonAction, FaultMode, Node, Relay
 from cuenode.show_schema import (
     Problems,
     check_key_name,
@@ -50,7 +51,7 @@ def parse_nodes(out: Problems, node: YNode | None, fixture_names: set[str]) -> N
     if node is None:
         return drafts
     found = entries(out, node, "a mapping of node id -> node")
-    if node.is_map and not found:
+    if (node.is_map or node.value is None) and not found:
         out.at_entry(node, "no nodes", "at least one node with a board")
     for node_id, nnode in found.items():
         drafts.nodes[node_id] = _parse_node(out, node_id, nnode, fixture_names, drafts)
@@ -80,7 +81,7 @@ def _parse_node(
         node_id,
         board.name,
         tuple(patched),
-        on_fault,  # type: ignore[arg-type]
+        cast(FaultMode, on_fault),
         500 if go_protect is None else go_protect,
         2000 if stop_fade is None else stop_fade,
     )
@@ -289,8 +290,8 @@ def _parse_button(out: Problems, node_id: str, pin: str, node: YNode) -> Button 
     return Button(
         node_id,
         pin,
-        action,
-        cue,  # type: ignore[arg-type]
+        cast(ButtonAction, action),
+        cue,
         10 if debounce is None else debounce,
         5 if stuck is None else stuck // 1000,
     )
@@ -299,7 +300,7 @@ def _parse_button(out: Problems, node_id: str, pin: str, node: YNode) -> Button 
 def _button_from_text(out: Problems, node_id: str, pin: str, node: YNode) -> Button | None:
     words = str(node.value).split()
     if len(words) == 1 and words[0] in ("go", "back", "stop"):
-        return Button(node_id, pin, words[0])  # type: ignore[arg-type]
+        return Button(node_id, pin, cast(ButtonAction, words[0]))
     if len(words) == 2 and words[0] == "fire":
         cue_node = YNode(words[1], node.mark, node.path)
         cue = parse(out, cue_node, parse_cue_number)

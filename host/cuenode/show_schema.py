@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from cuenode.model import Mark, Problem
 from cuenode.show_values import BadValue, check_name
-from cuenode.show_yaml import YNode, describe, key_text
+from cuenode.show_yaml import YNode, describe, quoted_key
 
 T = TypeVar("T")
 # The part after "; " says what is expected: it reads "expected ..." unless it is a suggestion.
@@ -34,6 +34,9 @@ class Problems:
         if expected and not expected.startswith(EXPECTED_LEADS):
             expected = f"expected {expected}"
         self._items.append(Problem(mark, key_path or "(top level)", message, expected))
+
+    def extend(self, problems: list[Problem]) -> None:
+        self._items.extend(problems)
 
     def at(self, node: YNode, message: str, expected: str = "") -> None:
         """A problem with a value: points at the value."""
@@ -89,9 +92,7 @@ def mapping(
             known[name] = child
             continue
         hint = suggest(name, allowed)
-        shown = key_text(name)
-        quoted = shown if shown != name else repr(name)  # key_text quotes odd keys already
-        out.error(child.where, child.path, f"unknown key {quoted}", hint)
+        out.error(child.where, child.path, f"unknown key {quoted_key(name)}", hint)
         meant.add(hint.removeprefix("did you mean ").strip("'?"))
     for name in required:
         if name not in known and name not in meant:

@@ -34,6 +34,7 @@ class FixtureDraft:
     type: FixtureType
     address: int
     node: YNode  # the fixture's entry, for problem marks
+    address_node: YNode
 
 
 # --- include -------------------------------------------------------------------------------
@@ -67,10 +68,9 @@ def _load_library(out: Problems, entry: YNode, path: Path) -> YNode | None:
         out.at(entry, f"{reason}: {path}", "a fixture library file, relative to this show file")
         return None
     out.add_file(str(path))
-    root, syntax = load_yaml(text, str(path))
-    if syntax is not None or root is None:
-        if syntax is not None:
-            out.error(syntax.mark, syntax.key_path, syntax.message, syntax.expected)
+    root, yaml_problems = load_yaml(text, str(path))
+    out.extend(yaml_problems)
+    if root is None:
         return None
     known = mapping(out, root, LIBRARY_KEYS, required=LIBRARY_KEYS)
     return known.get("fixture_types") if known else None
@@ -224,7 +224,7 @@ def _parse_fixture(
         ftype = apply_defaults(out, ftype, known["defaults"])
     if ftype is None or address is None or len(out) != before:
         return None
-    return FixtureDraft(name, ftype, address, node)
+    return FixtureDraft(name, ftype, address, node, known["address"])
 
 
 def _fixture_type(

@@ -7,6 +7,8 @@ text is read with `Decimal` so `12.25` is exactly cue 12250 and `2.5s` exactly 2
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -35,7 +37,7 @@ def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
         try:
             return Decimal(value.strip())
@@ -89,6 +91,22 @@ def format_ms(ms: int) -> str:
 
 def parse_level(value: Any, max_value: int) -> int:
     """A DMX level: a whole number 0..max_value, or "NN%" (decimals allowed) of max_value."""
+    if isinstance(value, str):
+        key = (value, max_value)  # shows repeat the same few percentages thousands of times
+        raw = _PERCENT_SEEN.get(key)
+        if raw is None:
+            raw = _parse_level(value, max_value)
+            if len(_PERCENT_SEEN) > 10_000:
+                _PERCENT_SEEN.clear()
+            _PERCENT_SEEN[key] = raw
+        return raw
+    return _parse_level(value, max_value)
+
+
+_PERCENT_SEEN: dict[tuple[str, int], int] = {}
+
+
+def _parse_level(value: Any, max_value: int) -> int:
     expected = f'0 to {max_value} or a percentage like "50%"' + (
         " (16-bit parameter)" if max_value > 255 else ""
     )
@@ -153,7 +171,7 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_text(value: Any, max_len: int = 120) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, str | int | float | datetime.date):
         raise BadValue(f"{describe(value)} is not text", f"text of at most {max_len} characters")
     text = str(value)
     if len(text) > max_len:

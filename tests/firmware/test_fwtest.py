@@ -7,8 +7,9 @@ def test_repo_path_finds_this_file():
     assert b"def test_repo_path_finds_this_file" in source
 
 
-def test_firmware_package_is_at_repo_path():
-    assert b"ticks_diff" in fwtest.read_bytes(fwtest.repo_path("firmware", "cuefw", "compat.py"))
+def test_paths_agree_with_each_other():
+    assert fwtest.repo_path("tests", "firmware") == fwtest.FIRMWARE_TESTS_DIR
+    assert fwtest.data_path("a.bin") == fwtest.FIRMWARE_TESTS_DIR + "/data/a.bin"
 
 
 def test_close_to_bounds_are_inclusive():

@@ -30,17 +30,35 @@ def _alloc_during(fn, *args):
 
 
 def header(r):
-    return [r.node_id, r.show_name, r.n_params, r.n_cues, r.n_relays, r.n_buttons,
-            r.fault_mode, r.go_protect_ms, r.stop_fade_ms, r.keyframe_every, r.max_changes,
-            r.max_actions]
+    return [
+        r.node_id,
+        r.show_name,
+        r.n_params,
+        r.n_cues,
+        r.n_relays,
+        r.n_buttons,
+        r.fault_mode,
+        r.go_protect_ms,
+        r.stop_fade_ms,
+        r.keyframe_every,
+        r.max_changes,
+        r.max_actions,
+    ]
 
 
 def cue_fields(r, cue):
-    return [cue.number, r.string(cue.label_ref), cue.up_ms, cue.down_ms, cue.delay_ms,
-            cue.auto_mode, cue.auto_ms, cue.curve,
-            [[cue.change_param[k], cue.change_value[k]] for k in range(cue.n_changes)],
-            [[cue.action_relay[k], cue.action_kind[k], cue.action_ms[k]]
-             for k in range(cue.n_actions)]]
+    return [
+        cue.number,
+        r.string(cue.label_ref),
+        cue.up_ms,
+        cue.down_ms,
+        cue.delay_ms,
+        cue.auto_mode,
+        cue.auto_ms,
+        cue.curve,
+        [[cue.change_param[k], cue.change_value[k]] for k in range(cue.n_changes)],
+        [[cue.action_relay[k], cue.action_kind[k], cue.action_ms[k]] for k in range(cue.n_actions)],
+    ]
 
 
 class Digest:
@@ -54,8 +72,22 @@ class Digest:
 
     def add_cue(self, r, cue):
         n, m = cue.n_changes, cue.n_actions
-        self.h.update(array("I", [cue.number, cue.up_ms, cue.down_ms, cue.delay_ms,
-                                  cue.auto_mode, cue.auto_ms, cue.curve, n, m]))
+        self.h.update(
+            array(
+                "I",
+                [
+                    cue.number,
+                    cue.up_ms,
+                    cue.down_ms,
+                    cue.delay_ms,
+                    cue.auto_mode,
+                    cue.auto_ms,
+                    cue.curve,
+                    n,
+                    m,
+                ],
+            )
+        )
         self.h.update(r.string(cue.label_ref).encode())
         self.h.update(memoryview(cue.change_param)[:n])
         self.h.update(memoryview(cue.change_value)[:n])
@@ -79,11 +111,17 @@ def _dump(f, full, look_every):
     cue = sf.Cue(r.max_changes, r.max_actions)
     look = array("H", bytes(2 * max(1, r.n_params)))
     kept = _mem() - base  # reader + one Cue + one look: what a running node holds
-    out = {"verify": ok, "header": header(r), "kept": kept,
-           "params": [list(r.param(i)) for i in range(r.n_params)],
-           "relays": [list(r.relay(i)) for i in range(r.n_relays)],
-           "buttons": [list(r.button(i)) for i in range(r.n_buttons)],
-           "cues": [] if full else Digest(), "looks": [] if full else Digest(), "found": []}
+    out = {
+        "verify": ok,
+        "header": header(r),
+        "kept": kept,
+        "params": [list(r.param(i)) for i in range(r.n_params)],
+        "relays": [list(r.relay(i)) for i in range(r.n_relays)],
+        "buttons": [list(r.button(i)) for i in range(r.n_buttons)],
+        "cues": [] if full else Digest(),
+        "looks": [] if full else Digest(),
+        "found": [],
+    }
     r.read_look(-1, look)
     out["looks"].append(list(look) if full else look)
     worst_cue = worst_look = 0

@@ -6,8 +6,8 @@
 // Default mode: import every tests/firmware/test_*.py module, run each test_* function and print
 // one JSON line per test: {"kind":"test","module","name","passed","error","duration_ms",
 // "allocated","heap_total_before","heap_total_after","heap_grew","output"}, framed by a
-// "runtime" line (version, initial heap) and a "done" line; a module that does not import gives
-// a {"kind":"module","passed":false,"error"} line. --script FILE runs one Python file as __main__ instead and passes its
+// "runtime" line (version, initial heap) and a "done" line, and a {"kind":"module"} line per
+// module ("passed": false with the error when it does not import). --script FILE runs one Python file as __main__ instead and passes its
 // output through, followed by a {"kind":"script"} line. Exit status: 0 all passed, 1 a failure,
 // 2 a usage or set-up error.
 //
@@ -18,6 +18,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MP_ROOT = "/repo";
@@ -119,7 +121,6 @@ class OutputRouter {
     this.captured = [];
     this.failed = false;
     this.last = null;
-    this.reported = new Set();  // modules whose import failure was already reported
   }
 
   line(text) {
@@ -138,10 +139,6 @@ class OutputRouter {
 
   result(record) {
     this.last = record;
-    if (record.kind === "module") {
-      if (this.reported.has(record.module)) return;  // re-imported after a restart
-      this.reported.add(record.module);
-    }
     if (record.passed === false) this.failed = true;
     if (this.captured.length) {
       const output = this.captured.join("\n");
@@ -157,13 +154,27 @@ function pythonList(items) {
   return "[" + items.map((s) => JSON.stringify(s)).join(", ") + "]";
 }
 
+// Every JavaScript object handed to Python (a promise awaited by yield_to_gc included) pins a
+// small Python-heap object until a JavaScript FinalizationRegistry callback releases it, which
+// happens only after a JavaScript garbage collection. Left alone that is ~30 bytes per yield,
+// which would show up as Python heap growth: run the JS collector every few yields.
+v8.setFlagsFromString("--expose-gc");
+const collectJsGarbage = vm.runInNewContext("gc");
+const JS_GC_EVERY = 32;
+let yields = 0;
+
+function yieldNow() {
+  if (++yields % JS_GC_EVERY === 0) collectJsGarbage();
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 // A fresh interpreter with the repository files copied in and the paths set up.
 async function newInterpreter(opts, router, state) {
   const mp = await loadRuntime(opts.heapsize, (text) => router.line(text));
   mp.registerJsModule("mpharness_js", {
     gc_total: () => router.gcTotal,
     now_ms: () => performance.now(),
-    yield_now: () => new Promise((resolve) => setImmediate(resolve)),
+    yield_now: yieldNow,
     tests: (json) => { state.tests = JSON.parse(json); },
   });
   for (const relative of ["firmware", path.join("tests", "firmware"), ...opts.copy]) {
@@ -186,29 +197,39 @@ async function newInterpreter(opts, router, state) {
   return mp;
 }
 
-// One top-level call per test: the GC collects between calls (see harness.py). A test that
-// made the heap grow leaves it grown, so the tests after it run in a fresh interpreter.
+// One top-level call per module import and per test: the GC collects between calls (see
+// harness.py) and gives back heap areas it had to add once they are empty. When something a
+// test left behind (e.g. interned strings) keeps an added area alive, the heap stays grown: the
+// remaining tests then run in a fresh interpreter, so each one really has 192 KB.
 async function runTests(opts, router) {
-  const modules = pythonList(testModules(opts.root));
   const state = { tests: [] };
-  const done = new Set();
   let mp = null;
   let initial = 0;
-  const start = async () => {
+  let count = 0;
+  const load = async (module) => {
+    await mp.runPythonAsync(
+      `mpharness.load_module(${JSON.stringify(module)}, ${pythonList(opts.only)})`);
+  };
+  const fresh = async () => {
     mp = await newInterpreter(opts, router, state);
     await mp.runPythonAsync("mpharness.runtime_info()");
     initial = router.gcTotal;
-    await mp.runPythonAsync(`mpharness.discover(${modules}, ${pythonList(opts.only)})`);
   };
-  await start();
-  for (const id of state.tests) {
-    if (done.has(id)) continue;
-    if (mp === null) await start();
-    await mp.runPythonAsync(`mpharness.run_test(${JSON.stringify(id)}, ${initial})`);
-    done.add(id);
-    if (router.last && router.last.heap_grew) mp = null;
+  await fresh();
+  for (const module of testModules(opts.root)) {
+    await load(module);
+    for (const id of [...state.tests]) {
+      await mp.runPythonAsync(`mpharness.run_test(${JSON.stringify(id)}, ${initial})`);
+      count++;
+      await mp.runPythonAsync("mpharness.heap_total()");  // after the collection
+      if (router.gcTotal > initial) {
+        await fresh();
+        await load(module);
+      }
+    }
+    await mp.runPythonAsync(`mpharness.unload_module(${JSON.stringify(module)})`);
   }
-  router.result({ kind: "done", tests: done.size });
+  router.result({ kind: "done", tests: count });
 }
 
 async function main() {
