@@ -18,8 +18,12 @@ import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--node", default=None, metavar="PORT",
-                     help="run the HIL suite against the node on PORT (default: an emulated node)")
+    parser.addoption(
+        "--node",
+        default=None,
+        metavar="PORT",
+        help="run the HIL suite against the node on PORT (default: an emulated node)",
+    )
 
 
 class Rig:
