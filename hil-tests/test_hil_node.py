@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cuenode import nodeops
 
 pytestmark = pytest.mark.timeout(120)
