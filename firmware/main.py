@@ -245,9 +245,10 @@ async def dmx_task(app):
         if app.pending_show is not None:
             app.load_pending(now)
         app.mirror_relays()
-        if not dmx.busy():
-            dmx.send(frame)
-            app.frames += 1
+        while dmx.busy():  # a late wake-up last frame: its last slots are still going out
+            await asyncio.sleep_ms(1)  # never spin: a spinning node starves its neighbours
+        dmx.send(frame)
+        app.frames += 1
         app.alive |= 1
         app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
         if app.frames % 11 == 1:

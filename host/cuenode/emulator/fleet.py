@@ -54,6 +54,13 @@ def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = 
 
 class Fleet:
     def __init__(self, workdir: str | Path, runtime: str = "cpython") -> None:
+        if runtime != "cpython":
+            from cuenode.errors import CuenodeError
+
+            raise CuenodeError(
+                f"--runtime {runtime} is not implemented yet (see docs/emulator.md, Runtimes)",
+                "use --runtime cpython (the default)",
+            )
         self.sup = Supervisor(workdir)
         self.runtime = runtime
         self.nodes: list[VirtualNode] = []

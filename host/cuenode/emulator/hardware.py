@@ -14,6 +14,9 @@ from typing import Any
 BREAK_US = 176
 MAB_US = 12
 SLOT_US = 44  # 11 bits at 4 us: start bit, 8 data bits, 2 stop bits
+# Like the RP2040's PIO TX FIFO (8 words, joined), the transmitter takes the next packet while
+# the last 8 slots of the previous one are still shifting out, and starts it back to back.
+FIFO_SLOTS = 8
 
 
 class PinState:
@@ -106,11 +109,13 @@ class Hardware:
 
     # -- DMX line -----------------------------------------------------------------------
     def dmx_busy(self) -> bool:
-        return self.now_us() < self.line_busy_until
+        """True while the transmitter cannot take another packet (more than a FIFO left)."""
+        return self.now_us() < self.line_busy_until - FIFO_SLOTS * SLOT_US
 
     def dmx_send(self, data: bytes, break_us: int, mab_us: int) -> DmxFrame:
         self.frames += 1
-        frame = DmxFrame(self.frames, self.now_us(), break_us, mab_us, bytes(data))
+        start = max(self.now_us(), self.line_busy_until)  # back to back after the previous
+        frame = DmxFrame(self.frames, start, break_us, mab_us, bytes(data))
         self.line_busy_until = frame.t_us + frame.duration_us()
         self.last_frame = frame
         self.emit("dmx", frame)

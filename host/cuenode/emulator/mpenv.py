@@ -227,14 +227,8 @@ class Environment:
         def schedule(fn: Callable[[Any], None], arg: Any) -> None:
             self.loop.call_soon(lambda: fn(arg))
 
-        def identity(fn: Any) -> Any:
-            return fn
-
-        def no_viper(fn: Any) -> Any:
-            # Viper code (ptr8, ...) cannot run on CPython: behave like a build without the
-            # native emitter, so `import cuefw.fastloop` fails and the plain loops are used.
-            raise SyntaxError("invalid micropython decorator")
-
+        # No `native`/`viper`: like the WebAssembly port, the emulator has no native emitter,
+        # so firmware that probes for it (cuefw.fastloop) falls back to plain Python.
         return self._module(
             "micropython",
             const=lambda x: x,
@@ -245,8 +239,6 @@ class Environment:
             alloc_emergency_exception_buf=len,
             heap_lock=lambda: 0,
             heap_unlock=lambda: 0,
-            native=identity,
-            viper=no_viper,
             qstr_info=lambda *a: None,
             stack_use=lambda: 0,
         )

@@ -226,9 +226,13 @@ class Supervisor:
         if threading.current_thread() is self.thread:
             return fn()
         done, box = threading.Event(), []
+        if not self.thread.is_alive():
+            raise RuntimeError("the emulator supervisor has stopped")
         self._calls.put((fn, done, box))
         os.write(self._wake_w, b"x")
-        done.wait()
+        while not done.wait(1.0):
+            if not self.thread.is_alive():
+                raise RuntimeError("the emulator supervisor has stopped")
         if box and isinstance(box[0], BaseException):
             raise box[0]
         return box[0] if box else None
@@ -353,12 +357,15 @@ class Supervisor:
             timeout = self._pacing_timeout()
             for key, _ in self.selector.select(timeout):
                 kind, node = key.data
-                if kind == "wake":
-                    self._run_calls()
-                elif kind == "pty":
-                    self._from_host(node)
-                elif kind == "node":
-                    self._from_node(node)
+                try:
+                    if kind == "wake":
+                        self._run_calls()
+                    elif kind == "pty" and node.master == key.fd:
+                        self._from_host(node)
+                    elif kind == "node" and node.sock is not None and node.sock is key.fileobj:
+                        self._from_node(node)
+                except Exception as exc:  # noqa: BLE001 - one node's trouble stops no other
+                    self.log(f"supervisor: {type(exc).__name__}: {exc}")
             self._pump_paced()
         self._run_calls()
 
@@ -407,7 +414,8 @@ class Supervisor:
                 node.sock.setblocking(False)
 
     def _from_node(self, node: VirtualNode) -> None:
-        assert node.sock is not None
+        if node.sock is None:
+            return  # reaped earlier in this same batch of events
         try:
             data = node.sock.recv(65536)
         except BlockingIOError:

@@ -1,0 +1,51 @@
+"""HIL checks with pass/fail thresholds from DESIGN.md (DMX512 timing, GO latency)."""
+
+from __future__ import annotations
+
+import pytest
+from cuenode import nodeops
+
+pytestmark = pytest.mark.timeout(120)
+
+FRAME_MS_MAX = 1000  # break-to-break <= 1 s
+BREAK_US_MIN = 92
+MAB_US_MIN = 12
+BREAK_TO_BREAK_US_MIN = 1204
+
+
+def test_node_answers_on_its_serial_link(rig) -> None:  # noqa: ANN001
+    with nodeops.connect(rig.port) as session:
+        assert session.info.node_id
+        status = nodeops.status(session)
+    assert status["mode"] in ("no-show", "standby", "running", "stopped")
+
+
+def test_dmx_line_timing(rig) -> None:  # noqa: ANN001
+    frames = rig.frames(1000)
+    assert len(frames) >= 40, f"{len(frames)} frames in 1 s"
+    for f in frames:
+        assert f.break_us >= BREAK_US_MIN and f.mab_us >= MAB_US_MIN
+        assert f.data[0] == 0 and len(f.data) == 513
+    gaps = [b.t_us - a.t_us for a, b in zip(frames, frames[1:], strict=False)]
+    assert min(gaps) >= max(BREAK_TO_BREAK_US_MIN, frames[0].duration_us())
+    assert max(gaps) <= FRAME_MS_MAX * 1000
+
+
+def test_go_button_latency_within_one_frame(rig) -> None:  # noqa: ANN001
+    """From the first contact of GO to the first packet showing the cue: debounce + 1 frame."""
+    rig.need_jig("pressing GO and watching DMX")
+    rig.wait(600)  # past GO protection
+    io = rig.node.io
+    before = rig.frames(50)[-1].slots
+    io.subscribe(dmx=True)
+    io.frames.clear()
+    pressed_at = io.state()["now_us"]
+    rig.node.press("B1")
+    rig.wait(60)
+    rig.node.release("B1")
+    rig.wait(200)
+    io.subscribe(dmx=False)
+    changed = [f for f in io.frames if f.slots != before]
+    assert changed, "GO did not change the DMX output"
+    latency_us = changed[0].t_us - pressed_at
+    assert latency_us <= 10_000 + 23_000 + 1_000, f"GO latency {latency_us} us"
