@@ -89,6 +89,7 @@ E_OFFSET = const(7)
 E_ENGINE = const(8)
 E_STORAGE = const(9)
 E_NO_SHOW = const(10)
+E_BUSY = const(11)
 
 # Capabilities advertised in HELLO
 CAP_PUSH = const(1)
@@ -115,6 +116,7 @@ STATUS_NAMES = {
     E_ENGINE: "engine refused",
     E_STORAGE: "storage error",
     E_NO_SHOW: "no show loaded",
+    E_BUSY: "busy",
 }
 
 

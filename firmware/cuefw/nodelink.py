@@ -53,6 +53,7 @@ class NodeLink:
         self.last_key = None  # (seq, type, crc of payload) of the last _ONCE request
         self.last_response = None
         self.duplicates = 0
+        self.waiting_sha = None  # hash of a committed show the engine has not switched to yet
         self.requests = 0
         self._handlers = {
             link.T_HELLO: self._hello,
@@ -194,8 +195,25 @@ class NodeLink:
         mine = self.node.node_id
         if mine and show_node != mine and not flags & link.F_FORCE_IDENTITY:
             return link.E_IDENTITY, json.dumps({"show_node": show_node, "node": mine}).encode()
+        if self._switch_pending():
+            # The engine still streams from the show before the waiting one; the next commit
+            # would delete that file (show.prev) under it.
+            raise StoreError(
+                link.E_BUSY,
+                "the last pushed show waits for the running fade to "
+                "end; push again once it has switched",
+            )
         offset = self.store.begin(size, sha, wire, bool(flags & link.F_DEFLATE))
         return link.OK, struct.pack("<IHB", offset, self.max_chunk, self.window)
+
+    def _switch_pending(self):
+        if self.waiting_sha is None:
+            return False
+        info = self.node.show_info()
+        if info is not None and bytes(info[1]) == self.waiting_sha:
+            self.waiting_sha = None  # the engine has switched to it
+            return False
+        return True
 
     def _chunk(self, payload, now):
         if len(payload) < 4 or len(payload) - 4 > self.max_chunk:
@@ -213,7 +231,9 @@ class NodeLink:
         path = self.store.commit_step(COMMIT_BLOCKS)
         if path is None:
             return link.OK, b'{"busy": true}'
+        sha = self.store.sha
         switched = self.node.new_show(path, force, now)
+        self.waiting_sha = None if switched else sha
         return link.OK, json.dumps({"switched": bool(switched)}).encode()
 
     def _abort(self, payload, now):

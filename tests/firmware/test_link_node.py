@@ -25,9 +25,10 @@ class RecordingNode:
         self.shows = []
         self.fading = False
         self.want_repl = False
+        self.info = None
 
     def show_info(self):
-        return ("demo", bytes(range(32))) if self.shows else None
+        return self.info
 
     def go(self, now):
         self.calls.append(("go", now))
@@ -60,7 +61,12 @@ class RecordingNode:
 
     def new_show(self, path, force, now):
         self.shows.append((path, force))
-        return force or not self.fading
+        if force or not self.fading:
+            with open(path, "rb") as f:
+                f.seek(-32, 2)
+                self.info = ("demo", f.read())
+            return True
+        return False
 
     def repl(self):
         self.want_repl = True
@@ -197,10 +203,10 @@ def test_push_commits_and_hands_show_to_engine():
 def test_engine_mid_fade_switch_is_deferred_unless_forced():
     node, nl = setup()
     node.fading = True
-    assert json.loads(_push(nl, _OLD, "stage-left")[1]) == {"switched": False}
     status, data = _push(nl, _NEW, "stage-left", seq=300, commit_flags=link.F_FORCE_SWITCH)
     assert json.loads(data) == {"switched": True}
-    assert [s[1] for s in node.shows] == [False, True]
+    assert json.loads(_push(nl, _OLD, "stage-left")[1]) == {"switched": False}
+    assert [s[1] for s in node.shows] == [True, False]
 
 
 def test_wrong_node_refused_naming_both_unless_forced():
@@ -296,3 +302,14 @@ def test_power_cut_before_last_chunk():
 
 def test_power_cut_after_all_chunks_before_commit():
     _cut_after(_N_CHUNKS)
+
+
+def test_second_push_waits_until_the_engine_has_switched():
+    node, nl = setup()
+    node.fading = True
+    assert json.loads(_push(nl, _OLD, "stage-left")[1]) == {"switched": False}
+    status, msg = _push(nl, _NEW, "stage-left", seq=300)
+    assert status == link.E_BUSY and b"waits for the running fade" in msg
+    node.info = ("demo", _OLD[-32:])  # the fade ended and the engine took the waiting show
+    status, data = _push(nl, _NEW, "stage-left", seq=400)
+    assert status == link.OK and json.loads(data) == {"switched": False}
