@@ -103,7 +103,8 @@ class Engine:
         self.g_curve = bytearray(max_groups)
         self.g_serial = array("i", bytes(4 * max_groups))  # age order, to re-time the oldest
         self.prog = array("i", bytes(8 * max_groups))
-        self.g_n = array("H", bytes(4 * max_groups))  # parameters per (group, direction)
+        # parameters per (group, direction); signed: see _retarget_changes
+        self.g_n = array("i", bytes(8 * max_groups))
         self._serial = 0
         self.n_busy = 0
         self._settle_due = False
@@ -341,6 +342,7 @@ class Engine:
         prog = self.prog
         g_n = self.g_n
         down_k = 2 * g + 1
+        n_down = 0
         for q in range(self.n_params):
             k = grp[q]
             cur = dst[q]
@@ -353,7 +355,8 @@ class Engine:
             dst[q] = 0
             delta[q] = -cur
             grp[q] = down_k
-            g_n[down_k] += 1
+            n_down += 1
+        g_n[down_k] += n_down
 
     def do(self, action, cue_index, now):
         """Run a button action (showfile BTN_*): GO, BACK, STOP, or FIRE cue_index."""
@@ -485,9 +488,9 @@ class Engine:
         g = self._group(t, delay, up, down, cue.curve)
         if self._full_look:
             self.reader.read_look(i, self.look)
-            self._retarget_all(None, self.look, self.n_params, g)
+            self._retarget_look(self.look, g)
         else:
-            self._retarget_all(cue.change_param, cue.change_value, cue.n_changes, g)
+            self._retarget_changes(cue.changes, cue.n_changes, g)
         self.mode = MODE_RUNNING
         self._full_look = False
         self.current = i
@@ -513,13 +516,13 @@ class Engine:
         down = self.g_down[g] if self.g_n[2 * g + 1] else 0
         return self.g_delay[g] + (up if up > down else down)
 
-    def _retarget_all(self, params, values, n, g):
-        """Move parameters into group g, each from its level now to its new value.
+    def _retarget_changes(self, changes, n, g):
+        """Move the n changed parameters of a cue (changes: the interleaved param, value
+        array.changes of showfile.Cue) into group g, each from its level now to its new value;
+        an idle parameter already at its value stays put.
 
-        params None: values is a full look (values[p] for every parameter p) and only
-        parameters whose target differs move. Otherwise (a cue's changes) every listed
-        parameter moves, except an idle one already at its value. Inlined for GO latency:
-        a 512-change cue is one pass over preallocated arrays."""
+        One inlined pass for GO latency: per change only array reads and writes, and the
+        group counts of g are added once at the end."""
         lane_of = self.lane_of
         grp = self.grp
         src = self.src
@@ -530,12 +533,15 @@ class Engine:
         g_n = self.g_n
         n_params = self.n_params
         up_k = 2 * g
-        for k in range(n):
-            p = k if params is None else params[k]
+        down_k = up_k + 1
+        n_up = 0
+        n_down = 0
+        for k in range(0, 2 * n, 2):
+            p = changes[k]
             if p >= n_params:
                 continue
             q = lane_of[p]
-            value = values[k]
+            value = changes[k + 1]
             if value > 255 and not fine[q]:
                 value = 255
             kk = grp[q]
@@ -543,17 +549,59 @@ class Engine:
             if kk == _IDLE:
                 if value == cur:
                     continue
-            elif params is None and value == cur:
-                continue  # a full look: already on its way there, let it finish
             else:
+                cur = src[q] + ((delta[q] * prog[kk] + 8192) >> 14)
+                g_n[kk] -= 1  # may go below 0 for g itself until the sums below (array "i")
+            src[q] = cur
+            dst[q] = value
+            delta[q] = value - cur
+            if value < cur:
+                grp[q] = down_k
+                n_down += 1
+            else:
+                grp[q] = up_k
+                n_up += 1
+        g_n[up_k] += n_up
+        g_n[down_k] += n_down
+
+    def _retarget_look(self, look, g):
+        """Move every parameter whose full-look value (look[p]) differs from where it rests
+        or is heading into group g; one already on its way there finishes its own fade."""
+        lane_of = self.lane_of
+        grp = self.grp
+        src = self.src
+        dst = self.dst
+        delta = self.delta
+        fine = self.fine
+        prog = self.prog
+        g_n = self.g_n
+        up_k = 2 * g
+        down_k = up_k + 1
+        n_up = 0
+        n_down = 0
+        for p in range(self.n_params):
+            q = lane_of[p]
+            value = look[p]
+            if value > 255 and not fine[q]:
+                value = 255
+            cur = dst[q]
+            if value == cur:
+                continue  # resting there, or already on its way there
+            kk = grp[q]
+            if kk != _IDLE:
                 cur = src[q] + ((delta[q] * prog[kk] + 8192) >> 14)
                 g_n[kk] -= 1
             src[q] = cur
             dst[q] = value
             delta[q] = value - cur
-            kk = up_k + 1 if value < cur else up_k
-            grp[q] = kk
-            g_n[kk] += 1
+            if value < cur:
+                grp[q] = down_k
+                n_down += 1
+            else:
+                grp[q] = up_k
+                n_up += 1
+        g_n[up_k] += n_up
+        g_n[down_k] += n_down
 
     def _group(self, t, delay, up, down, curve):
         """A free fade group, started at t. If all are busy, the oldest is re-timed: its
