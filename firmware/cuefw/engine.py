@@ -50,6 +50,10 @@ try:  # native loops exist only where MicroPython has a native emitter (RP2040, 
     from cuefw import fastloop
 except Exception:  # CPython, MicroPython WebAssembly: the plain loops below
     fastloop = None
+try:  # and the GO path's loops (a module of its own: see fastgo.py)
+    from cuefw import fastgo
+except Exception:
+    fastgo = None
 
 _IDLE = const(255)  # parameter not fading (its value is dst)
 MAX_GROUPS = const(16)  # fades that can run at once (a 17th GO re-times the oldest, see _group)
@@ -115,6 +119,10 @@ class Engine:
         self.fast = self._native is not None and self._fast_path_agrees()
         if not self.fast:
             self._native = None
+        self._go_native = fastgo if fast else None
+        self.fast_go = self._go_native is not None and self._go_path_agrees()
+        if not self.fast_go:
+            self._go_native = None
 
     def _fast_path_agrees(self):
         """Run the native and the plain loops on a test pattern (rising, falling, 8- and
@@ -155,6 +163,54 @@ class Engine:
         self.n_params = 0
         self._alloc_params(0)
         return ok
+
+    def _go_path_agrees(self):
+        """Run the native and the plain retarget loops (a cue's changes, then a full look) on
+        a test pattern (idle and fading lanes, 8- and 16-bit, a value to clamp, a parameter
+        index out of range) and compare every array they write."""
+        n = 12
+        groups = min(2, self.max_groups)
+        g = groups - 1
+        changes = array("H", [0, 9, 3, 300, 5, 0, 7, 65535, 8, 1000, 11, 0, 12, 5, 600, 1])
+        look = array("H", [0, 40, 2, 65535, 4, 255, 700, 65535, 8, 9, 10, 0])
+        results = []
+        for native in (False, True):
+            self._go_pattern(n, groups)
+            self.fast_go = native
+            try:
+                self._retarget_changes(changes, 8, g)
+                self._retarget_look(look, g)
+            except Exception:
+                results.append(None)
+                continue
+            arrays = (self.grp, self.src, self.dst, self.delta, self.g_n)
+            results.append([list(a) for a in arrays])
+        self.fast_go = False
+        self.n8 = 0
+        self.n_params = 0
+        self._alloc_params(0)
+        self._reset_groups()
+        return results[1] is not None and results[0] == results[1]
+
+    def _go_pattern(self, n, groups):
+        self._alloc_params(n)
+        self.n_params = n
+        self.n8 = 6
+        self._reset_groups()
+        for k in range(2 * groups):
+            self.prog[k] = (5461 * (k + 1)) & 16383
+        for p in range(n):
+            q = (p * 5) % n  # lanes in another order than parameters
+            self.lane_of[p] = q
+            self.fine[q] = 1 if q >= 6 else 0
+            top = 65535 if q >= 6 else 255
+            self.src[q] = (q * 37) % (top + 1)
+            self.dst[q] = top if q % 3 else 0
+            self.delta[q] = self.dst[q] - self.src[q]
+            k = _IDLE if q % 2 else q % (2 * groups)
+            self.grp[q] = k
+            if k != _IDLE:
+                self.g_n[k] += 1
 
     # --- show loading --------------------------------------------------------------------
 
@@ -523,6 +579,9 @@ class Engine:
 
         One inlined pass for GO latency: per change only array reads and writes, and the
         group counts of g are added once at the end."""
+        if self.fast_go:
+            self._go_native.retarget_changes(self, changes, n, g)
+            return
         lane_of = self.lane_of
         grp = self.grp
         src = self.src
@@ -567,6 +626,9 @@ class Engine:
     def _retarget_look(self, look, g):
         """Move every parameter whose full-look value (look[p]) differs from where it rests
         or is heading into group g; one already on its way there finishes its own fade."""
+        if self.fast_go:
+            self._go_native.retarget_look(self, look, g)
+            return
         lane_of = self.lane_of
         grp = self.grp
         src = self.src
