@@ -174,6 +174,7 @@ class Engine:
         changes = array("H", [0, 9, 3, 300, 5, 0, 7, 65535, 8, 1000, 11, 0, 12, 5, 600, 1])
         look = array("H", [0, 40, 2, 65535, 4, 255, 700, 65535, 8, 9, 10, 0])
         results = []
+        ok = True
         for native in (False, True):
             self._go_pattern(n, groups)
             self.fast_go = native
@@ -181,8 +182,7 @@ class Engine:
                 self._retarget_changes(changes, 8, g)
                 self._retarget_look(look, g)
             except Exception:
-                results.append(None)
-                continue
+                ok = False
             arrays = (self.grp, self.src, self.dst, self.delta, self.g_n)
             results.append([list(a) for a in arrays])
         self.fast_go = False
@@ -190,7 +190,7 @@ class Engine:
         self.n_params = 0
         self._alloc_params(0)
         self._reset_groups()
-        return results[1] is not None and results[0] == results[1]
+        return ok and results[0] == results[1]
 
     def _go_pattern(self, n, groups):
         self._alloc_params(n)
