@@ -37,6 +37,29 @@ def _best_ms(clock_ms, setup, action):
     return best
 
 
+def _loop_ms(clock_ms, engine, setup, index, full_look):
+    """Best time of the engine's retarget loop alone, in the state `setup` leaves, for cue
+    `index` (its changes, or its full look): what the native GO loops would replace."""
+    best = None
+    t = 1000
+    for _ in range(REPEAT):
+        setup(t)
+        cue = engine.reader.read_cue(index, engine.cue)
+        engine._update_progress(t + 10)
+        g = engine._group(t + 10, 0, cue.up_ms, cue.down_ms, cue.curve)
+        if full_look:
+            engine.reader.read_look(index, engine.look)
+        start = clock_ms()
+        if full_look:
+            engine._retarget_look(engine.look, g)
+        else:
+            engine._retarget_changes(cue.changes, cue.n_changes, g)
+        ms = clock_ms() - start
+        best = ms if best is None or ms < best else best
+        t += 100_000
+    return best
+
+
 def measure(data_dir, clock_ms):
     result = {"runtime": sys.implementation.name, "repeat": REPEAT}
     wide, f1 = _engine(data_dir, "wide.cnshow")  # 512 8-bit parameters, cues change all
@@ -51,6 +74,9 @@ def measure(data_dir, clock_ms):
         clock_ms, lambda t: (ready_for_go(t), wide.go(t + 5)), wide.back
     )
     result["stop_512"] = _best_ms(clock_ms, ready_for_go, wide.stop)
+    if hasattr(wide, "_retarget_changes"):  # the loops cuefw/fastgo.py replaces on the chips
+        result["go_512_changes:loop"] = _loop_ms(clock_ms, wide, ready_for_go, 1, False)
+        result["goto_full_look_512:loop"] = _loop_ms(clock_ms, wide, ready_for_go, 1, True)
     tracking, f2 = _engine(data_dir, "tracking.cnshow")  # 8 parameters, 1 change per cue
 
     def ready_small(t):
