@@ -165,9 +165,9 @@ class Engine:
         return ok
 
     def _go_path_agrees(self):
-        """Run the native and the plain retarget loops (a cue's changes, then a full look) on
-        a test pattern (idle and fading lanes, 8- and 16-bit, a value to clamp, a parameter
-        index out of range) and compare every array they write."""
+        """Run the native and the plain GO-path loops (a cue's changes, a full look, then
+        STOP's fade to black) on a test pattern (idle and fading lanes, 8- and 16-bit, a value
+        to clamp, a parameter index out of range) and compare every array they write."""
         n = 12
         groups = min(2, self.max_groups)
         g = groups - 1
@@ -180,17 +180,25 @@ class Engine:
             self.fast_go = native
             try:
                 self._retarget_changes(changes, 8, g)
+                self._go_snapshot(results)
                 self._retarget_look(look, g)
+                self._go_snapshot(results)
+                self.grp[0] = _IDLE  # an idle lane at 0 that STOP leaves alone
+                self.dst[0] = 0
+                self._all_to_black(0)
+                self._go_snapshot(results)
             except Exception:
                 ok = False
-            arrays = (self.grp, self.src, self.dst, self.delta, self.g_n)
-            results.append([list(a) for a in arrays])
         self.fast_go = False
         self.n8 = 0
         self.n_params = 0
         self._alloc_params(0)
         self._reset_groups()
-        return ok and results[0] == results[1]
+        return ok and len(results) == 6 and results[:3] == results[3:]
+
+    def _go_snapshot(self, results):
+        arrays = (self.grp, self.src, self.dst, self.delta, self.g_n)
+        results.append([list(a) for a in arrays])
 
     def _go_pattern(self, n, groups):
         self._alloc_params(n)
@@ -391,6 +399,9 @@ class Engine:
 
     def _all_to_black(self, g):
         """Every parameter that is lit or moving fades to 0 in group g (one inlined pass)."""
+        if self.fast_go:
+            self._go_native.all_to_black(self, g)
+            return
         grp = self.grp
         src = self.src
         dst = self.dst

@@ -1,6 +1,6 @@
 # Native (viper) versions of the GO path's per-parameter loops, for the real chips:
-# Engine._retarget_changes (GO), Engine._retarget_look (GOTO/BACK/first GO) and the replay of a
-# cue's changes into a tracked look (ShowReader._apply_changes).
+# Engine._retarget_changes (GO), Engine._retarget_look (GOTO/BACK/first GO), Engine._all_to_black
+# (STOP) and the replay of a cue's changes into a tracked look (ShowReader._apply_changes).
 #
 # A module of its own, apart from fastloop.py: if this one fails to compile on some port, the
 # per-frame native loops are not lost with it. Importing it fails where there is no native
@@ -102,6 +102,36 @@ def retarget_look(eng, look, g: int):
             grp[q] = up_k
             n_up += 1
     g_n[up_k] = g_n[up_k] + n_up
+    g_n[down_k] = g_n[down_k] + n_down
+
+
+@micropython.viper
+def all_to_black(eng, g: int):
+    grp = ptr8(eng.grp)  # noqa: F821
+    src = ptr16(eng.src)  # noqa: F821
+    dst = ptr16(eng.dst)  # noqa: F821
+    delta = ptr32(eng.delta)  # noqa: F821
+    prog = ptr32(eng.prog)  # noqa: F821
+    g_n = ptr32(eng.g_n)  # noqa: F821
+    n_params = int(eng.n_params)
+    down_k = g + g + 1
+    n_down = 0
+    q = 0
+    while q < n_params:
+        k = grp[q]
+        cur = dst[q]
+        if k != 255:
+            cur = src[q] + ((delta[q] * prog[k] + 8192) >> 14)
+            g_n[k] = g_n[k] - 1
+        elif cur == 0:
+            q += 1
+            continue
+        src[q] = cur
+        dst[q] = 0
+        delta[q] = 0 - cur
+        grp[q] = down_k
+        n_down += 1
+        q += 1
     g_n[down_k] = g_n[down_k] + n_down
 
 

@@ -22,6 +22,11 @@ class Plain:
         eng._retarget_look(look, g)
         eng.fast_go = True
 
+    def all_to_black(self, eng, g):
+        eng.fast_go = False
+        eng._all_to_black(g)
+        eng.fast_go = True
+
 
 class MovesParametersAlreadyThere(Plain):
     def retarget_look(self, eng, look, g):
@@ -36,6 +41,14 @@ class IgnoresOutOfRangeCheck(Plain):
     def retarget_changes(self, eng, changes, n, g):
         for k in range(0, 2 * n, 2):
             eng.lane_of[changes[k]]  # IndexError for the pattern's parameter 600
+
+
+class BlacksOutIdleLanesToo(Plain):
+    def all_to_black(self, eng, g):
+        for q in range(eng.n_params):
+            if eng.grp[q] == 255 and not eng.dst[q]:
+                eng.dst[q] = 1  # so the plain loop moves it: the real one leaves it alone
+        Plain.all_to_black(self, eng, g)
 
 
 class Raises(Plain):
@@ -61,6 +74,7 @@ def test_faithful_native_go_loops_are_taken():
 def test_wrong_native_go_loops_are_refused():
     assert not engine_with(MovesParametersAlreadyThere()).fast_go
     assert not engine_with(IgnoresOutOfRangeCheck()).fast_go
+    assert not engine_with(BlacksOutIdleLanesToo()).fast_go
     assert not engine_with(Raises()).fast_go
 
 

@@ -107,6 +107,7 @@ def test_fastgo_logic_matches_the_plain_loops(fastgo_as_python, name, max_groups
 def test_a_wrong_native_retarget_is_refused(fastgo_as_python):
     class ForgetsTheClamp:
         retarget_look = fastgo_as_python.retarget_look
+        all_to_black = fastgo_as_python.all_to_black
 
         @staticmethod
         def retarget_changes(eng, changes, n, g):
@@ -117,6 +118,7 @@ def test_a_wrong_native_retarget_is_refused(fastgo_as_python):
 
     class LeavesGroupCountsAlone:
         retarget_changes = fastgo_as_python.retarget_changes
+        all_to_black = fastgo_as_python.all_to_black
 
         @staticmethod
         def retarget_look(eng, look, g):
