@@ -37,9 +37,9 @@ def _best_ms(clock_ms, setup, action):
     return best
 
 
-def _loop_ms(clock_ms, engine, setup, index, full_look):
-    """Best time of the engine's retarget loop alone, in the state `setup` leaves, for cue
-    `index` (its changes, or its full look): what the native GO loops would replace."""
+def _loop_ms(clock_ms, engine, setup, index, kind):
+    """Best time of one engine loop alone ("changes" of cue `index`, its full "look", or
+    STOP's "black"), in the state `setup` leaves: the loops cuefw/fastgo.py replaces."""
     best = None
     t = 1000
     for _ in range(REPEAT):
@@ -47,11 +47,13 @@ def _loop_ms(clock_ms, engine, setup, index, full_look):
         cue = engine.reader.read_cue(index, engine.cue)
         engine._update_progress(t + 10)
         g = engine._group(t + 10, 0, cue.up_ms, cue.down_ms, cue.curve)
-        if full_look:
+        if kind == "look":
             engine.reader.read_look(index, engine.look)
         start = clock_ms()
-        if full_look:
+        if kind == "look":
             engine._retarget_look(engine.look, g)
+        elif kind == "black":
+            engine._all_to_black(g)
         else:
             engine._retarget_changes(cue.changes, cue.n_changes, g)
         ms = clock_ms() - start
@@ -75,8 +77,16 @@ def measure(data_dir, clock_ms):
     )
     result["stop_512"] = _best_ms(clock_ms, ready_for_go, wide.stop)
     if hasattr(wide, "_retarget_changes"):  # the loops cuefw/fastgo.py replaces on the chips
-        result["go_512_changes:loop"] = _loop_ms(clock_ms, wide, ready_for_go, 1, False)
-        result["goto_full_look_512:loop"] = _loop_ms(clock_ms, wide, ready_for_go, 1, True)
+
+        def ready_for_back(t):
+            ready_for_go(t)
+            wide.go(t + 5)
+
+        loop = _loop_ms
+        result["go_512_changes:loop"] = loop(clock_ms, wide, ready_for_go, 1, "changes")
+        result["goto_full_look_512:loop"] = loop(clock_ms, wide, ready_for_go, 1, "look")
+        result["back_full_look_512:loop"] = loop(clock_ms, wide, ready_for_back, 0, "look")
+        result["stop_512:loop"] = loop(clock_ms, wide, ready_for_go, 0, "black")
     tracking, f2 = _engine(data_dir, "tracking.cnshow")  # 8 parameters, 1 change per cue
 
     def ready_small(t):
