@@ -6,8 +6,8 @@
 
 A GO's cost grows with the number of parameters the cue changes (it reads the cue from the
 file and retargets each parameter once); GOTO/BACK/first GO also read the tracked look.
---baseline REV also times the firmware (and go_cost.py) of git revision REV in the same run,
-on the same fixtures, and prints the ratio: a before/after on a shared, noisy machine.
+--baseline REV also times the firmware of git revision REV (with today's go_cost.py) in the
+same run and prints the ratio: a before/after on a shared, noisy machine.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import argparse
 import io
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -43,6 +44,7 @@ LABELS = {
     "stop_512": "STOP, 512 parameters to black",
     "go_1_change": "GO, cue changing 1 parameter",
     "goto_full_look_8_replay_5": "GOTO, 8 parameters, 5 cues replayed after a keyframe",
+    "verify_wide": "verify (SHA-256) of wide.cnshow, 8.4 KB",
 }
 
 
@@ -71,14 +73,16 @@ def measure_cpython(root: Path = ROOT) -> dict:
 
 
 def checkout(rev: str, into: Path) -> Path:
-    """The firmware, bench and test files of git revision `rev`, extracted under `into`."""
+    """The firmware and test fixtures of git revision `rev`, with today's bench scripts (the
+    same measurement on both), under `into`."""
     tar = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "firmware", "bench", "tests"],
+        ["git", "-C", str(ROOT), "archive", rev, "firmware", "tests"],
         capture_output=True,
         check=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
         archive.extractall(into, filter="data")
+    shutil.copytree(ROOT / "bench", into / "bench", ignore=shutil.ignore_patterns("__pycache__"))
     (into / "tools").symlink_to(ROOT / "tools")
     return into
 

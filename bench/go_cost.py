@@ -1,6 +1,7 @@
 # Cost of the engine's commands (GO, GOTO/BACK with a full look, STOP) for big and small cues.
 # Plain Python that runs on both runtimes: bench_go.py imports it under CPython and runs it as a
 # script under MicroPython (tools/mp-wasm/runner.mjs --script bench/go_cost.py).
+import hashlib
 import json
 import sys
 
@@ -8,7 +9,7 @@ sys.path.append("/repo/bench")  # MicroPython run: the runner puts the repositor
 from cuefw.engine import Engine  # noqa: E402
 from cuefw.eventlog import EventLog  # noqa: E402
 from cuefw.governor import RelayGovernor  # noqa: E402
-from cuefw.showfile import ShowReader  # noqa: E402
+from cuefw.showfile import ShowReader, verify  # noqa: E402
 from cuefw.universe import Universe  # noqa: E402
 from engine_frames import calibration_loop  # noqa: E402
 
@@ -97,6 +98,7 @@ def measure(data_dir, clock_ms):
     result["goto_full_look_8_replay_5"] = _best_ms(
         clock_ms, ready_small, lambda t: tracking.goto(37, t)
     )
+    result["verify_wide"] = _best_ms(clock_ms, lambda t: None, lambda t: verify(f1, hashlib.sha256))
     f1.close()
     f2.close()
     loops = 100_000

@@ -90,3 +90,20 @@ def test_look_array_too_small_is_refused():
         r = sf.ShowReader(f)
         exc = raises(sf.ShowError, r.read_look, 0, array("H", bytes(2 * 511)))
         assert "511 of 512" in str(exc)
+
+
+def test_verify_accepts_each_fixture_and_refuses_damage():
+    import hashlib
+    import io
+
+    for name in ("fade.cnshow", "wide16.cnshow"):  # 526 B; 4.3 KB: a partial last block
+        with open(data_path(name), "rb") as f:
+            blob = bytearray(f.read())
+        assert sf.verify(io.BytesIO(blob), hashlib.sha256), name
+        for at in (5, 64, len(blob) // 2, len(blob) - 40, len(blob) - 1):  # header, body, hash
+            blob[at] ^= 1
+            assert not sf.verify(io.BytesIO(blob), hashlib.sha256), (name, at)
+            blob[at] ^= 1
+        assert not sf.verify(io.BytesIO(blob[:-1]), hashlib.sha256)
+        assert not sf.verify(io.BytesIO(blob + b"\0"), hashlib.sha256)
+        assert not sf.verify(io.BytesIO(blob[: len(blob) // 2]), hashlib.sha256)
