@@ -50,6 +50,10 @@ try:  # native loops exist only where MicroPython has a native emitter (RP2040, 
     from cuefw import fastloop
 except Exception:  # CPython, MicroPython WebAssembly: the plain loops below
     fastloop = None
+try:  # and the GO path's loops (a module of its own: see fastgo.py)
+    from cuefw import fastgo
+except Exception:
+    fastgo = None
 
 _IDLE = const(255)  # parameter not fading (its value is dst)
 MAX_GROUPS = const(16)  # fades that can run at once (a 17th GO re-times the oldest, see _group)
@@ -103,7 +107,8 @@ class Engine:
         self.g_curve = bytearray(max_groups)
         self.g_serial = array("i", bytes(4 * max_groups))  # age order, to re-time the oldest
         self.prog = array("i", bytes(8 * max_groups))
-        self.g_n = array("H", bytes(4 * max_groups))  # parameters per (group, direction)
+        # parameters per (group, direction); signed: see _retarget_changes
+        self.g_n = array("i", bytes(8 * max_groups))
         self._serial = 0
         self.n_busy = 0
         self._settle_due = False
@@ -114,6 +119,10 @@ class Engine:
         self.fast = self._native is not None and self._fast_path_agrees()
         if not self.fast:
             self._native = None
+        self._go_native = fastgo if fast else None
+        self.fast_go = self._go_native is not None and self._go_path_agrees()
+        if not self.fast_go:
+            self._go_native = None
 
     def _fast_path_agrees(self):
         """Run the native and the plain loops on a test pattern (rising, falling, 8- and
@@ -154,6 +163,62 @@ class Engine:
         self.n_params = 0
         self._alloc_params(0)
         return ok
+
+    def _go_path_agrees(self):
+        """Run the native and the plain GO-path loops (a cue's changes, a full look, then
+        STOP's fade to black) on a test pattern (idle and fading lanes, 8- and 16-bit, a value
+        to clamp, a parameter index out of range) and compare every array they write."""
+        n = 12
+        groups = min(2, self.max_groups)
+        g = groups - 1
+        changes = array("H", [0, 9, 3, 300, 5, 0, 7, 65535, 8, 1000, 11, 0, 12, 5, 600, 1])
+        look = array("H", [0, 40, 2, 65535, 4, 255, 700, 65535, 8, 9, 10, 0])
+        results = []
+        ok = True
+        for native in (False, True):
+            self._go_pattern(n, groups)
+            self.fast_go = native
+            try:
+                self._retarget_changes(changes, 8, g)
+                self._go_snapshot(results)
+                self._retarget_look(look, g)
+                self._go_snapshot(results)
+                self.grp[0] = _IDLE  # an idle lane at 0 that STOP leaves alone
+                self.dst[0] = 0
+                self._all_to_black(0)
+                self._go_snapshot(results)
+            except Exception:
+                ok = False
+        self.fast_go = False
+        self.n8 = 0
+        self.n_params = 0
+        self._alloc_params(0)
+        self._reset_groups()
+        return ok and len(results) == 6 and results[:3] == results[3:]
+
+    def _go_snapshot(self, results):
+        arrays = (self.grp, self.src, self.dst, self.delta, self.g_n)
+        results.append([list(a) for a in arrays])
+
+    def _go_pattern(self, n, groups):
+        self._alloc_params(n)
+        self.n_params = n
+        self.n8 = 6
+        self._reset_groups()
+        for k in range(2 * groups):
+            self.prog[k] = (5461 * (k + 1)) & 16383
+        for p in range(n):
+            q = (p * 5) % n  # lanes in another order than parameters
+            self.lane_of[p] = q
+            self.fine[q] = 1 if q >= 6 else 0
+            top = 65535 if q >= 6 else 255
+            self.src[q] = (q * 37) % (top + 1)
+            self.dst[q] = top if q % 3 else 0
+            self.delta[q] = self.dst[q] - self.src[q]
+            k = _IDLE if q % 2 else q % (2 * groups)
+            self.grp[q] = k
+            if k != _IDLE:
+                self.g_n[k] += 1
 
     # --- show loading --------------------------------------------------------------------
 
@@ -334,6 +399,9 @@ class Engine:
 
     def _all_to_black(self, g):
         """Every parameter that is lit or moving fades to 0 in group g (one inlined pass)."""
+        if self.fast_go:
+            self._go_native.all_to_black(self, g)
+            return
         grp = self.grp
         src = self.src
         dst = self.dst
@@ -341,6 +409,7 @@ class Engine:
         prog = self.prog
         g_n = self.g_n
         down_k = 2 * g + 1
+        n_down = 0
         for q in range(self.n_params):
             k = grp[q]
             cur = dst[q]
@@ -353,7 +422,8 @@ class Engine:
             dst[q] = 0
             delta[q] = -cur
             grp[q] = down_k
-            g_n[down_k] += 1
+            n_down += 1
+        g_n[down_k] += n_down
 
     def do(self, action, cue_index, now):
         """Run a button action (showfile BTN_*): GO, BACK, STOP, or FIRE cue_index."""
@@ -485,9 +555,9 @@ class Engine:
         g = self._group(t, delay, up, down, cue.curve)
         if self._full_look:
             self.reader.read_look(i, self.look)
-            self._retarget_all(None, self.look, self.n_params, g)
+            self._retarget_look(self.look, g)
         else:
-            self._retarget_all(cue.change_param, cue.change_value, cue.n_changes, g)
+            self._retarget_changes(cue.changes, cue.n_changes, g)
         self.mode = MODE_RUNNING
         self._full_look = False
         self.current = i
@@ -513,13 +583,16 @@ class Engine:
         down = self.g_down[g] if self.g_n[2 * g + 1] else 0
         return self.g_delay[g] + (up if up > down else down)
 
-    def _retarget_all(self, params, values, n, g):
-        """Move parameters into group g, each from its level now to its new value.
+    def _retarget_changes(self, changes, n, g):
+        """Move the n changed parameters of a cue (changes: the interleaved param, value
+        array.changes of showfile.Cue) into group g, each from its level now to its new value;
+        an idle parameter already at its value stays put.
 
-        params None: values is a full look (values[p] for every parameter p) and only
-        parameters whose target differs move. Otherwise (a cue's changes) every listed
-        parameter moves, except an idle one already at its value. Inlined for GO latency:
-        a 512-change cue is one pass over preallocated arrays."""
+        One inlined pass for GO latency: per change only array reads and writes, and the
+        group counts of g are added once at the end."""
+        if self.fast_go:
+            self._go_native.retarget_changes(self, changes, n, g)
+            return
         lane_of = self.lane_of
         grp = self.grp
         src = self.src
@@ -530,12 +603,15 @@ class Engine:
         g_n = self.g_n
         n_params = self.n_params
         up_k = 2 * g
-        for k in range(n):
-            p = k if params is None else params[k]
+        down_k = up_k + 1
+        n_up = 0
+        n_down = 0
+        for k in range(0, 2 * n, 2):
+            p = changes[k]
             if p >= n_params:
                 continue
             q = lane_of[p]
-            value = values[k]
+            value = changes[k + 1]
             if value > 255 and not fine[q]:
                 value = 255
             kk = grp[q]
@@ -543,17 +619,62 @@ class Engine:
             if kk == _IDLE:
                 if value == cur:
                     continue
-            elif params is None and value == cur:
-                continue  # a full look: already on its way there, let it finish
             else:
+                cur = src[q] + ((delta[q] * prog[kk] + 8192) >> 14)
+                g_n[kk] -= 1  # may go below 0 for g itself until the sums below (array "i")
+            src[q] = cur
+            dst[q] = value
+            delta[q] = value - cur
+            if value < cur:
+                grp[q] = down_k
+                n_down += 1
+            else:
+                grp[q] = up_k
+                n_up += 1
+        g_n[up_k] += n_up
+        g_n[down_k] += n_down
+
+    def _retarget_look(self, look, g):
+        """Move every parameter whose full-look value (look[p]) differs from where it rests
+        or is heading into group g; one already on its way there finishes its own fade."""
+        if self.fast_go:
+            self._go_native.retarget_look(self, look, g)
+            return
+        lane_of = self.lane_of
+        grp = self.grp
+        src = self.src
+        dst = self.dst
+        delta = self.delta
+        fine = self.fine
+        prog = self.prog
+        g_n = self.g_n
+        up_k = 2 * g
+        down_k = up_k + 1
+        n_up = 0
+        n_down = 0
+        for p in range(self.n_params):
+            q = lane_of[p]
+            value = look[p]
+            if value > 255 and not fine[q]:
+                value = 255
+            cur = dst[q]
+            if value == cur:
+                continue  # resting there, or already on its way there
+            kk = grp[q]
+            if kk != _IDLE:
                 cur = src[q] + ((delta[q] * prog[kk] + 8192) >> 14)
                 g_n[kk] -= 1
             src[q] = cur
             dst[q] = value
             delta[q] = value - cur
-            kk = up_k + 1 if value < cur else up_k
-            grp[q] = kk
-            g_n[kk] += 1
+            if value < cur:
+                grp[q] = down_k
+                n_down += 1
+            else:
+                grp[q] = up_k
+                n_up += 1
+        g_n[up_k] += n_up
+        g_n[down_k] += n_down
 
     def _group(self, t, delay, up, down, curve):
         """A free fade group, started at t. If all are busy, the oldest is re-timed: its

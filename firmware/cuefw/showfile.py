@@ -1,10 +1,23 @@
 # Compiled show: the one binary format shared by the host compiler and the node.
 # Layout (all little-endian) is specified in docs/compiled-show.md. The reader streams from an
 # open file: only the header and one cue at a time are in RAM, so a 1,000-cue show fits a Pico.
+#
+# Speed (GO latency): a cue's changes are (param u16, value u16) little-endian pairs and a look
+# is n_params little-endian u16s. On a little-endian machine (RP2040, ESP32, x86, WebAssembly:
+# every target this firmware has) those bytes ARE an array("H") in memory, so the reader fills
+# the caller's array with one readinto and no per-value Python work. A big-endian machine
+# (sys.byteorder "big") decodes through the scratch buffer with shifts instead: same result,
+# slower. Both paths are tested (ShowReader.native = False forces the portable one).
 import struct
+import sys
 from array import array
 
 from cuefw.compat import const
+
+try:  # native (viper) replay loop where MicroPython has a native emitter (RP2040, ESP32)
+    from cuefw import fastgo
+except Exception:  # CPython, MicroPython WebAssembly: the plain loop in _apply_changes
+    fastgo = None
 
 MAGIC = b"CNSH"
 FORMAT_VERSION = const(1)
@@ -27,7 +40,9 @@ CHANGE_LEN = const(4)
 ACTION_FMT = "<BBHI"  # relay index, action, reserved, duration_ms
 ACTION_LEN = const(8)
 CUE_N_CHANGES_AT = const(26)  # offset of n_changes inside a cue record
-SCRATCH_LEN = const(256)  # the reader's one read buffer: 64 changes or 128 look values
+SCRATCH_LEN = const(256)  # the reader's read buffers: records; 64 changes or 128 look values
+VERIFY_BLOCK = const(512)  # verify() hashes the file in blocks of this size
+NATIVE_LE = sys.byteorder == "little"  # file layout == memory layout of array("H")
 
 # Enumerations (shared with the host compiler)
 FAULT_HOLD = const(0)
@@ -53,6 +68,22 @@ class ShowError(Exception):
     pass
 
 
+def _scatter_agrees(native):
+    """The native replay loop gives what the plain one gives on a test pattern (including a
+    parameter index past the end of the look, which it must skip: viper has no bounds checks)."""
+    words = array("H", [3, 7, 0, 65535, 9, 1, 3, 8, 1, 300])
+    want = array("H", [65535, 300, 2, 8])
+    got = array("H", [0, 1, 2, 3])
+    try:
+        native.apply_changes(words, 5, got, len(got))
+    except Exception:
+        return False
+    return got == want
+
+
+NATIVE_SCATTER = fastgo is not None and _scatter_agrees(fastgo)
+
+
 class Cue:
     """One cue record, filled in place by ShowReader.read_cue (no allocation per cue)."""
 
@@ -68,11 +99,20 @@ class Cue:
         self.curve = CURVE_LINEAR
         self.n_changes = 0
         self.n_actions = 0
-        self.change_param = array("H", bytes(2 * max(1, max_changes)))
-        self.change_value = array("H", bytes(2 * max(1, max_changes)))
+        # Interleaved, as in the file: changes[2k] = parameter index, changes[2k + 1] = raw
+        # value of change k (k < n_changes). One readinto fills it; see param()/value().
+        self.changes = array("H", bytes(4 * max(1, max_changes)))
         self.action_relay = bytearray(max(1, max_actions))
         self.action_kind = bytearray(max(1, max_actions))
         self.action_ms = array("I", bytes(4 * max(1, max_actions)))
+
+    def param(self, k):
+        """Parameter index of change k."""
+        return self.changes[2 * k]
+
+    def value(self, k):
+        """Raw target value of change k."""
+        return self.changes[2 * k + 1]
 
 
 class ShowReader:
@@ -83,16 +123,40 @@ class ShowReader:
         head = self._read_at(0, HEADER_LEN)
         if len(head) < HEADER_LEN or head[:4] != MAGIC:
             raise ShowError("not a compiled cuenode show")
-        (_, self.version, header_len, self.file_len, self.n_params, self.n_cues,
-         self.n_relays, self.n_buttons, self.fault_mode, self.flags, self.go_protect_ms,
-         self.keyframe_every, self.params_off, self.relays_off, self.buttons_off,
-         self.index_off, self.looks_off, self.strings_off, node_ref, name_ref,
-         self.max_changes, self.max_actions, self.stop_fade_ms) = struct.unpack(HEADER_FMT, head)
+        (
+            _,
+            self.version,
+            header_len,
+            self.file_len,
+            self.n_params,
+            self.n_cues,
+            self.n_relays,
+            self.n_buttons,
+            self.fault_mode,
+            self.flags,
+            self.go_protect_ms,
+            self.keyframe_every,
+            self.params_off,
+            self.relays_off,
+            self.buttons_off,
+            self.index_off,
+            self.looks_off,
+            self.strings_off,
+            node_ref,
+            name_ref,
+            self.max_changes,
+            self.max_actions,
+            self.stop_fade_ms,
+        ) = struct.unpack(HEADER_FMT, head)
         if self.version != FORMAT_VERSION or header_len != HEADER_LEN:
-            raise ShowError("compiled show format %d, this firmware reads %d"
-                            % (self.version, FORMAT_VERSION))
+            raise ShowError(
+                "compiled show format %d, this firmware reads %d" % (self.version, FORMAT_VERSION)
+            )
         self._buf = bytearray(SCRATCH_LEN)
         self._mv = memoryview(self._buf)
+        self._words = array("H", bytes(SCRATCH_LEN))  # a block of changes, for read_look
+        self.native = NATIVE_LE  # False: decode byte by byte (big-endian machines, tests)
+        self.scatter = fastgo.apply_changes if NATIVE_SCATTER else None  # see _apply_changes
         self.node_id = self.string(node_ref)
         self.show_name = self.string(name_ref)
 
@@ -164,34 +228,56 @@ class ShowReader:
         if not 0 <= i < self.n_cues:
             raise ShowError("no cue index %d" % i)
         self.f.seek(self._index(i)[0])
-        (cue.number, cue.label_ref, cue.up_ms, cue.down_ms, cue.delay_ms, cue.auto_ms,
-         cue.auto_mode, cue.curve, cue.n_changes, cue.n_actions) = struct.unpack_from(
-            CUE_FMT, self._read_into(CUE_LEN))
-        if cue.n_changes > len(cue.change_param) or cue.n_actions > len(cue.action_kind):
+        (
+            cue.number,
+            cue.label_ref,
+            cue.up_ms,
+            cue.down_ms,
+            cue.delay_ms,
+            cue.auto_ms,
+            cue.auto_mode,
+            cue.curve,
+            cue.n_changes,
+            cue.n_actions,
+        ) = struct.unpack_from(CUE_FMT, self._read_into(CUE_LEN))
+        if 2 * cue.n_changes > len(cue.changes) or cue.n_actions > len(cue.action_kind):
             raise ShowError("cue %d needs a Cue(%d, %d)" % (i, cue.n_changes, cue.n_actions))
         cue.index = i
-        self._read_changes(cue.n_changes, cue.change_param, cue.change_value)
+        if cue.n_changes:
+            self._read_words(cue.changes, 2 * cue.n_changes)
         self._read_actions(cue)
         return cue
 
-    def _read_changes(self, n_changes, params, values):
-        """Store the next n_changes (param, value) pairs in params/values (or, if params is
-        None, write each value into values[param]: the tracked look). Reads in blocks through
-        the scratch buffer, so a cue that changes all 512 slots allocates nothing."""
+    def _read_words(self, out, n):
+        """Read the next n little-endian u16s into out[0:n] (an array("H"))."""
+        if self.native:  # the bytes are the array: one readinto
+            got = self.f.readinto(out if n == len(out) else memoryview(out)[:n])
+            if got != 2 * n:
+                raise ShowError("compiled show is truncated")
+            return
+        done = 0
+        while done < n:
+            m = min(SCRATCH_LEN // 2, n - done)
+            buf = self._read_into(2 * m)
+            for k in range(m):
+                out[done + k] = buf[2 * k] | (buf[2 * k + 1] << 8)
+            done += m
+
+    def _apply_changes(self, n_changes, out):
+        """Read the next n_changes changes and write each value into out[param] (a tracked
+        look), in blocks of 64 through the reader's word buffer: no allocation."""
+        words = self._words
+        scatter = self.scatter
         done = 0
         while done < n_changes:
-            n = min(SCRATCH_LEN // CHANGE_LEN, n_changes - done)
-            buf = self._read_into(n * CHANGE_LEN)
-            for k in range(n):
-                o = k * CHANGE_LEN
-                p = buf[o] | (buf[o + 1] << 8)
-                v = buf[o + 2] | (buf[o + 3] << 8)
-                if params is None:
-                    values[p] = v
-                else:
-                    params[done + k] = p
-                    values[done + k] = v
-            done += n
+            m = min(SCRATCH_LEN // 4, n_changes - done)
+            self._read_words(words, 2 * m)
+            if scatter is not None:
+                scatter(words, m, out, len(out))
+            else:
+                for k in range(0, 2 * m, 2):
+                    out[words[k]] = words[k + 1]
+            done += m
 
     def _read_actions(self, cue):
         for k in range(cue.n_actions):
@@ -201,11 +287,14 @@ class ShowReader:
             cue.action_ms[k] = buf[4] | (buf[5] << 8) | (buf[6] << 16) | (buf[7] << 24)
 
     def read_look(self, i, out):
-        """Fill `out` (array of n_params) with the tracked look after cue i; i = -1: the base.
+        """Fill `out` (an array("H") of at least n_params) with the tracked look after cue i;
+        i = -1: the base look.
 
         Looks are stored every `keyframe_every` cues; the cues in between are replayed."""
         if not -1 <= i < self.n_cues:
             raise ShowError("no cue index %d" % i)
+        if len(out) < self.n_params:
+            raise ShowError("look array holds %d of %d parameters" % (len(out), self.n_params))
         if i < 0:
             self._read_look_at(self.looks_off, out)
             return out
@@ -214,22 +303,18 @@ class ShowReader:
         for j in range(k * self.keyframe_every + 1, i + 1):
             self.f.seek(self._index(j)[0] + CUE_N_CHANGES_AT)
             buf = self._read_into(CUE_LEN - CUE_N_CHANGES_AT)  # to the end of the cue header
-            self._read_changes(buf[0] | (buf[1] << 8), None, out)
+            self._apply_changes(buf[0] | (buf[1] << 8), out)
         return out
 
     def _read_look_at(self, offset, out):
         self.f.seek(offset)
-        done = 0
-        while done < self.n_params:
-            n = min(SCRATCH_LEN // 2, self.n_params - done)
-            buf = self._read_into(2 * n)
-            for p in range(n):
-                out[done + p] = buf[2 * p] | (buf[2 * p + 1] << 8)
-            done += n
+        if self.n_params:
+            self._read_words(out, self.n_params)
 
 
 def verify(f, sha256):
-    """True if the file's trailing SHA-256 matches its content. Streams in 512-byte blocks.
+    """True if the file's trailing SHA-256 matches its content. Streams in 512-byte blocks
+    through one preallocated buffer (readinto), so hashing a 150 KB show allocates ~1 KB.
 
     `sha256` is the hash constructor (hashlib.sha256 on both CPython and MicroPython)."""
     f.seek(0)
@@ -242,12 +327,17 @@ def verify(f, sha256):
     remaining = file_len - HASH_LEN - HEADER_LEN
     if remaining < 0:
         return False
-    while remaining > 0:
-        block = f.read(min(512, remaining))
-        if not block:
+    block = bytearray(VERIFY_BLOCK)
+    view = memoryview(block)
+    while remaining >= VERIFY_BLOCK:
+        if f.readinto(block) != VERIFY_BLOCK:
             return False
         h.update(block)
-        remaining -= len(block)
+        remaining -= VERIFY_BLOCK
+    if remaining and f.readinto(view[:remaining]) != remaining:
+        return False
+    if remaining:
+        h.update(view[:remaining])
     return f.read(HASH_LEN) == h.digest() and f.read(1) == b""
 
 

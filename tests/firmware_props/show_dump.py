@@ -56,7 +56,7 @@ def cue_fields(r, cue):
         cue.auto_mode,
         cue.auto_ms,
         cue.curve,
-        [[cue.change_param[k], cue.change_value[k]] for k in range(cue.n_changes)],
+        [[cue.param(k), cue.value(k)] for k in range(cue.n_changes)],
         [[cue.action_relay[k], cue.action_kind[k], cue.action_ms[k]] for k in range(cue.n_actions)],
     ]
 
@@ -89,8 +89,7 @@ class Digest:
             )
         )
         self.h.update(r.string(cue.label_ref).encode())
-        self.h.update(memoryview(cue.change_param)[:n])
-        self.h.update(memoryview(cue.change_value)[:n])
+        self.h.update(memoryview(cue.changes)[: 2 * n])  # param, value, param, value...
         self.h.update(memoryview(cue.action_relay)[:m])
         self.h.update(memoryview(cue.action_kind)[:m])
         self.h.update(memoryview(cue.action_ms)[:m])
