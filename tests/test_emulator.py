@@ -382,3 +382,21 @@ def test_firmware_entry_and_drivers_compile_with_mpy_cross(name: str, tmp_path: 
     )
     assert run.returncode == 0, run.stderr
     assert out.read_bytes()[:1] == b"M"
+
+
+def test_watchdog_resets_a_node_whose_loop_stops_feeding_it(fleet: Fleet) -> None:
+    """main.py feeds machine.WDT only while its frame loop runs; stop the loop, it bites."""
+    node = fleet.node("fader")
+    node.power_cut()  # fresh boot: firmware running, WDT armed (2 s)
+    io = node.io
+    io.advance(ms=5000)
+    assert node.exits[-1] == -9 and io.state()["repl"] == "running"  # fed: still alive
+    boots = node.boots
+    with serial.Serial(node.tty, timeout=2) as port:
+        port.write(b"\x03")  # KeyboardInterrupt: the loop stops, the REPL does not feed it
+        port.read_until(b">>> ")
+    reply = io.request("advance", ms=2100)
+    assert reply["interrupted"] == "WatchdogReset"  # answered, then went down
+    node.wait_boot(boots + 1)
+    assert node.exits[-1] == 4  # watchdog reset
+    assert node.io.request("hello")["node"] == "fader"
