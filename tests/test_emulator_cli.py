@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import Fleet, compile_show_file, plan_nodes
+from cuenode.emulator.fleet import Fleet, compile_show_file, fixture_labels, plan_nodes
 from cuenode.paths import EXAMPLES_DIR
 
 BIN = Path(sys.executable).parent
@@ -126,7 +126,12 @@ def test_live_view_go_key_changes_the_shown_cue(tmp_path: Path) -> None:
     fleet.start()
 
     async def drive() -> tuple[str, str, str]:
-        app = LiveView(fleet.nodes, {"stage": fleet.show_blob("stage")}, refresh_s=0.1)
+        app = LiveView(
+            fleet.nodes,
+            {"stage": fleet.show_blob("stage")},
+            refresh_s=0.1,
+            labels=fixture_labels(EXAMPLES_DIR / "demo.yaml"),
+        )
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for_text(pilot, app, "standby")
             before = str(app.panels()[0].render())
@@ -141,6 +146,7 @@ def test_live_view_go_key_changes_the_shown_cue(tmp_path: Path) -> None:
         fleet.stop()
     assert "cue -  next 1" in before and "standby" in before
     assert "cue 1  next 2" in after and "running" in after
+    assert "fog (R1): off" in after and "front_l" in after
     assert "stage" in screen
 
 
