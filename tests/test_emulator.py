@@ -400,3 +400,20 @@ def test_watchdog_resets_a_node_whose_loop_stops_feeding_it(fleet: Fleet) -> Non
     node.wait_boot(boots + 1)
     assert node.exits[-1] == 4  # watchdog reset
     assert node.io.request("hello")["node"] == "fader"
+
+
+def test_ctrl_c_interrupts_a_busy_loop_sent_to_the_raw_repl(fleet: Fleet) -> None:
+    node = fleet.node("blank")
+    with serial.Serial(node.tty, timeout=5) as port:
+        port.write(b"\x03\x01")
+        port.read_until(b"raw REPL; CTRL-B to exit\r\n>")
+        port.write(b"n = 0\nwhile True:\n    n += 1\n\x04")
+        assert port.read(2) == b"OK"
+        time.sleep(0.3)
+        port.write(b"\x03")
+        out = port.read_until(b"\x04>")
+        port.write(b"print(n > 0)\x04")
+        after = port.read_until(b"\x04>")
+        port.write(b"\x02")
+    assert b"KeyboardInterrupt" in out
+    assert b"True" in after  # the REPL survived and kept the loop's globals
