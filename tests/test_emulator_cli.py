@@ -156,3 +156,67 @@ async def wait_for_text(pilot, app, text: str, timeout: float = 5.0) -> None:  #
             return
         await pilot.pause(0.05)
     raise AssertionError(f"{text!r} never shown: {app.panels()[0].render()}")
+
+
+def test_emulate_capture_and_capture_command(tmp_path: Path) -> None:
+    work = tmp_path / ".cuenode"
+    proc = subprocess.Popen(
+        [
+            str(BIN / "cuenode"),
+            "emulate",
+            "--show",
+            str(EXAMPLES_DIR / "demo.yaml"),
+            "--headless",
+            "--virtual-time",
+            "--json",
+            "--workdir",
+            str(work),
+            "--capture",
+            str(tmp_path / "cap"),
+            "--capture-frames",
+            "5",
+            "--duration",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        json.loads(proc.stdout.readline())
+        assert "captured 5 frames of stage" in proc.stdout.readline()
+        later = subprocess.run(
+            [
+                str(BIN / "cuenode"),
+                "capture",
+                "stage",
+                "--workdir",
+                str(work),
+                "--frames",
+                "3",
+                "--out",
+                str(tmp_path / "later"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert later.returncode == 0, later.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    first = json.loads((tmp_path / "cap" / "stage.json").read_text())
+    second = json.loads((tmp_path / "later" / "stage.json").read_text())
+    assert len(first["frames"]) == 5 and len(second["frames"]) == 3
+    assert second["frames"][0]["seq"] > first["frames"][-1]["seq"]  # later on the same line
+    assert all(f["break_us"] == 176 and f["slots"] == 512 for f in first["frames"])
+    assert (tmp_path / "cap" / "stage.bin").stat().st_size > 5 * 22_760
+    missing = subprocess.run(
+        [str(BIN / "cuenode"), "capture", "nobody", "--workdir", str(work)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert missing.returncode == 1 and "no running emulated node 'nobody'" in missing.stderr
