@@ -417,3 +417,30 @@ def test_ctrl_c_interrupts_a_busy_loop_sent_to_the_raw_repl(fleet: Fleet) -> Non
         port.write(b"\x02")
     assert b"KeyboardInterrupt" in out
     assert b"True" in after  # the REPL survived and kept the loop's globals
+
+
+def test_micropython_runtime_runs_the_same_firmware(tmp_path: Path) -> None:
+    """--runtime micropython: the firmware files on MicroPython 1.27 (WebAssembly, 192 KB heap)
+    under Node.js, on virtual time. Covered there: boot, DMX line, buttons, the fade engine.
+    Not yet there (docs/emulator.md): the REPL for mpremote, the serial link, flash faults."""
+    fl = Fleet(tmp_path, runtime="micropython")
+    node = fl.add(NodePlan("fader", fade_show()), virtual=True)
+    fl.start()
+    try:
+        io = node.io
+        assert io.request("hello")["runtime"] == "micropython"
+        io.advance(ms=100)
+        assert node.probe()["cue"] == -1
+        node.press("B1")
+        io.advance(ms=30)
+        node.release("B1")
+        io.advance(ms=300_000)  # half of the 10-minute fade
+        mid = io.request_frame()
+        io.advance(ms=300_100)
+        end = io.request_frame()
+        probe = node.probe()
+    finally:
+        fl.stop()
+    assert abs(mid.slots[0] - 128) <= 1 and end.slots[0] == 255
+    assert (mid.break_us, mid.mab_us, len(mid.data)) == (176, 12, 513)
+    assert probe["cue"] == 1000 and probe["show"] == "Fade"

@@ -66,7 +66,7 @@ def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = 
 
 class Fleet:
     def __init__(self, workdir: str | Path, runtime: str = "cpython") -> None:
-        if runtime != "cpython":
+        if runtime not in ("cpython", "micropython"):
             from cuenode.errors import CuenodeError
 
             raise CuenodeError(
