@@ -28,6 +28,7 @@ class DmxOut:
             progress=e.progress(now),
             armed=app.gov.armed,
             relays=list(app.gov.state),
+            relay_left=[app.gov.remaining_on_ms(i, now) for i in range(app.gov.n)],
             frames=app.frames,
             buttons=[app.buttons.stable[i] for i in range(len(app.button_pins))],
             faults=[app.buttons.fault[i] for i in range(len(app.button_pins))],

@@ -265,6 +265,7 @@ async def buttons_task(app, flag):
     """Woken by a pin IRQ: sample every millisecond until the debouncer settles."""
     while True:
         await flag.wait()
+        flag.clear()
         while app.poll_buttons(ticks_ms()):
             await asyncio.sleep_ms(BUTTON_ACTIVE_MS)
 
@@ -312,7 +313,9 @@ def make_link(app):
 
 
 async def run(app, handler, wdt):
-    flag = asyncio.ThreadSafeFlag()
+    # ThreadSafeFlag where the port has it (boards); an Event is as good for a soft IRQ
+    # (Pin.irq handlers run scheduled, not in the interrupt) and the WebAssembly port has one.
+    flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
     for pin, _ in app.button_pins:
         pin.irq(lambda p: flag.set(), Pin.IRQ_FALLING | Pin.IRQ_RISING)
     asyncio.create_task(dmx_task(app))

@@ -49,3 +49,23 @@ def test_go_button_latency_within_one_frame(rig) -> None:  # noqa: ANN001
     assert changed, "GO did not change the DMX output"
     latency_us = changed[0].t_us - pressed_at
     assert latency_us <= 10_000 + 23_000 + 1_000, f"GO latency {latency_us} us"
+
+
+def test_fog_relay_pulse_on_the_pin(rig) -> None:  # noqa: ANN001
+    """demo.yaml cue 3.5 pulses the fog relay (R1) for 4 s once armed: watch the pin."""
+    rig.need_jig("sensing relay R1")
+    io = rig.node.io
+    gpio = rig.node.gpio("R1")
+    io.subscribe(pins=True)
+    io.events.clear()
+    with nodeops.connect(rig.port) as session:
+        nodeops.arm(session)
+        nodeops.goto(session, "3.5")
+    rig.wait(5000)
+    io.subscribe(pins=False)
+    edges = [
+        (e["t_us"], e["level"]) for e in io.events if e.get("ev") == "pin" and e["gpio"] == gpio
+    ]
+    assert [level for _, level in edges] == [1, 0], edges  # emulator relays: active high
+    on_ms = (edges[1][0] - edges[0][0]) / 1000
+    assert 4000 - 25 <= on_ms <= 4000 + 25, f"fog relay on for {on_ms} ms"

@@ -382,3 +382,65 @@ def test_firmware_entry_and_drivers_compile_with_mpy_cross(name: str, tmp_path: 
     )
     assert run.returncode == 0, run.stderr
     assert out.read_bytes()[:1] == b"M"
+
+
+def test_watchdog_resets_a_node_whose_loop_stops_feeding_it(fleet: Fleet) -> None:
+    """main.py feeds machine.WDT only while its frame loop runs; stop the loop, it bites."""
+    node = fleet.node("fader")
+    node.power_cut()  # fresh boot: firmware running, WDT armed (2 s)
+    io = node.io
+    io.advance(ms=5000)
+    assert node.exits[-1] == -9 and io.state()["repl"] == "running"  # fed: still alive
+    boots = node.boots
+    with serial.Serial(node.tty, timeout=2) as port:
+        port.write(b"\x03")  # KeyboardInterrupt: the loop stops, the REPL does not feed it
+        port.read_until(b">>> ")
+    reply = io.request("advance", ms=2100)
+    assert reply["interrupted"] == "WatchdogReset"  # answered, then went down
+    node.wait_boot(boots + 1)
+    assert node.exits[-1] == 4  # watchdog reset
+    assert node.io.request("hello")["node"] == "fader"
+
+
+def test_ctrl_c_interrupts_a_busy_loop_sent_to_the_raw_repl(fleet: Fleet) -> None:
+    node = fleet.node("blank")
+    with serial.Serial(node.tty, timeout=5) as port:
+        port.write(b"\x03\x01")
+        port.read_until(b"raw REPL; CTRL-B to exit\r\n>")
+        port.write(b"n = 0\nwhile True:\n    n += 1\n\x04")
+        assert port.read(2) == b"OK"
+        time.sleep(0.3)
+        port.write(b"\x03")
+        out = port.read_until(b"\x04>")
+        port.write(b"print(n > 0)\x04")
+        after = port.read_until(b"\x04>")
+        port.write(b"\x02")
+    assert b"KeyboardInterrupt" in out
+    assert b"True" in after  # the REPL survived and kept the loop's globals
+
+
+def test_micropython_runtime_runs_the_same_firmware(tmp_path: Path) -> None:
+    """--runtime micropython: the firmware files on MicroPython 1.27 (WebAssembly, 192 KB heap)
+    under Node.js, on virtual time. Covered there: boot, DMX line, buttons, the fade engine.
+    Not yet there (docs/emulator.md): the REPL for mpremote, the serial link, flash faults."""
+    fl = Fleet(tmp_path, runtime="micropython")
+    node = fl.add(NodePlan("fader", fade_show()), virtual=True)
+    fl.start()
+    try:
+        io = node.io
+        assert io.request("hello")["runtime"] == "micropython"
+        io.advance(ms=100)
+        assert node.probe()["cue"] == -1
+        node.press("B1")
+        io.advance(ms=30)
+        node.release("B1")
+        io.advance(ms=300_000)  # half of the 10-minute fade
+        mid = io.request_frame()
+        io.advance(ms=300_100)
+        end = io.request_frame()
+        probe = node.probe()
+    finally:
+        fl.stop()
+    assert abs(mid.slots[0] - 128) <= 1 and end.slots[0] == 255
+    assert (mid.break_us, mid.mab_us, len(mid.data)) == (176, 12, 513)
+    assert probe["cue"] == 1000 and probe["show"] == "Fade"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import Fleet, compile_show_file, plan_nodes
+from cuenode.emulator.fleet import Fleet, compile_show_file, fixture_labels, plan_nodes
 from cuenode.paths import EXAMPLES_DIR
 
 BIN = Path(sys.executable).parent
@@ -91,22 +91,6 @@ def test_emulate_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert "nope.yaml: no such show file" in missing.stderr
     assert "Traceback" not in missing.stderr
-    mp = subprocess.run(
-        [
-            str(BIN / "cuenode"),
-            "emulate",
-            "--runtime",
-            "micropython",
-            "--headless",
-            "--workdir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert mp.returncode == 1 and "not implemented yet" in mp.stderr
-    assert "Traceback" not in mp.stderr
     zero = subprocess.run(
         [str(BIN / "cuenode"), "emulate", "--nodes", "0", "--headless"],
         capture_output=True,
@@ -126,7 +110,12 @@ def test_live_view_go_key_changes_the_shown_cue(tmp_path: Path) -> None:
     fleet.start()
 
     async def drive() -> tuple[str, str, str]:
-        app = LiveView(fleet.nodes, {"stage": fleet.show_blob("stage")}, refresh_s=0.1)
+        app = LiveView(
+            fleet.nodes,
+            {"stage": fleet.show_blob("stage")},
+            refresh_s=0.1,
+            labels=fixture_labels(EXAMPLES_DIR / "demo.yaml"),
+        )
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for_text(pilot, app, "standby")
             before = str(app.panels()[0].render())
@@ -141,6 +130,7 @@ def test_live_view_go_key_changes_the_shown_cue(tmp_path: Path) -> None:
         fleet.stop()
     assert "cue -  next 1" in before and "standby" in before
     assert "cue 1  next 2" in after and "running" in after
+    assert "fog (R1): off" in after and "front_l" in after
     assert "stage" in screen
 
 
@@ -150,3 +140,67 @@ async def wait_for_text(pilot, app, text: str, timeout: float = 5.0) -> None:  #
             return
         await pilot.pause(0.05)
     raise AssertionError(f"{text!r} never shown: {app.panels()[0].render()}")
+
+
+def test_emulate_capture_and_capture_command(tmp_path: Path) -> None:
+    work = tmp_path / ".cuenode"
+    proc = subprocess.Popen(
+        [
+            str(BIN / "cuenode"),
+            "emulate",
+            "--show",
+            str(EXAMPLES_DIR / "demo.yaml"),
+            "--headless",
+            "--virtual-time",
+            "--json",
+            "--workdir",
+            str(work),
+            "--capture",
+            str(tmp_path / "cap"),
+            "--capture-frames",
+            "5",
+            "--duration",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        json.loads(proc.stdout.readline())
+        assert "captured 5 frames of stage" in proc.stdout.readline()
+        later = subprocess.run(
+            [
+                str(BIN / "cuenode"),
+                "capture",
+                "stage",
+                "--workdir",
+                str(work),
+                "--frames",
+                "3",
+                "--out",
+                str(tmp_path / "later"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert later.returncode == 0, later.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    first = json.loads((tmp_path / "cap" / "stage.json").read_text())
+    second = json.loads((tmp_path / "later" / "stage.json").read_text())
+    assert len(first["frames"]) == 5 and len(second["frames"]) == 3
+    assert second["frames"][0]["seq"] > first["frames"][-1]["seq"]  # later on the same line
+    assert all(f["break_us"] == 176 and f["slots"] == 512 for f in first["frames"])
+    assert (tmp_path / "cap" / "stage.bin").stat().st_size > 5 * 22_760
+    missing = subprocess.run(
+        [str(BIN / "cuenode"), "capture", "nobody", "--workdir", str(work)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert missing.returncode == 1 and "no running emulated node 'nobody'" in missing.stderr

@@ -111,7 +111,8 @@ def emulate(
         else:
             from cuenode.emulator.liveview import run_live_view
 
-            run_live_view(fleet)
+            labels = fleet_mod.fixture_labels(show_path) if show_path else {}
+            run_live_view(fleet, labels)
     finally:
         fleet.stop()
 

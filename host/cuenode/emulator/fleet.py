@@ -42,6 +42,18 @@ def compile_show_file(path: Path) -> dict[str, bytes]:
     return compile_show(load_valid_show(path))
 
 
+def fixture_labels(path: Path) -> dict[str, list[tuple[str, str, int, int]]]:
+    """(fixture, parameter, coarse slot, fine slot) per show node, for the live view."""
+    from cuenode.cli_compile import load_valid_show
+    from cuenode.compiler import param_slots
+
+    show = load_valid_show(path)
+    return {
+        node_id: [(p.fixture, p.param, p.coarse, p.fine) for p in param_slots(show, node)]
+        for node_id, node in show.nodes.items()
+    }
+
+
 def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = True) -> None:
     """Erase (if fresh) and write firmware, identity and show, as `cuenode flash` would."""
     if fresh and flash_dir.exists():
@@ -54,7 +66,7 @@ def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = 
 
 class Fleet:
     def __init__(self, workdir: str | Path, runtime: str = "cpython") -> None:
-        if runtime != "cpython":
+        if runtime not in ("cpython", "micropython"):
             from cuenode.errors import CuenodeError
 
             raise CuenodeError(

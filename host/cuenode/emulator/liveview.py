@@ -34,6 +34,40 @@ def button_map(show_blob: bytes | None) -> dict[int, str]:
     return out
 
 
+def relay_names(show_blob: bytes | None) -> list[str]:
+    """'fog (R1)' for each relay of the compiled show, in the governor's order."""
+    if not show_blob:
+        return []
+    reader = sf.ShowReader(io.BytesIO(show_blob))
+    return [
+        f"{name} ({pin})" for name, pin, *_ in (reader.relay(i) for i in range(reader.n_relays))
+    ]
+
+
+def fixture_lines(labels: list[tuple[str, str, int, int]], slots: bytes) -> list[str]:
+    """One line per fixture: each parameter with its level (16-bit ones in full)."""
+    by_fixture: dict[str, list[str]] = {}
+    for fixture, param, coarse, fine in labels:
+        value = slots[coarse - 1]
+        if fine:
+            value = (value << 8) | slots[fine - 1]
+        by_fixture.setdefault(fixture, []).append(f"{param} {value}")
+    return [f"  {name:<10} " + "  ".join(parts) for name, parts in by_fixture.items()]
+
+
+def relay_text(names: list[str], probe: dict) -> str:
+    parts = []
+    states = probe.get("relays", [])
+    for i, on in enumerate(states[: len(names)] if names else states):
+        name = names[i] if i < len(names) else f"relay {i}"
+        left = (probe.get("relay_left") or [0] * (i + 1))[i]
+        state = "off"
+        if on:
+            state = "ON (no limit)" if left < 0 else f"ON {left / 1000:.1f} s left"
+        parts.append(f"{name}: {state}")
+    return "  ".join(parts)
+
+
 def cue_text(thousandths: int) -> str:
     if thousandths < 0:
         return "-"
@@ -52,10 +86,18 @@ def dmx_grid(slots: bytes) -> str:
 
 
 class NodePanel(Static):
-    def __init__(self, node: Any, buttons: dict[int, str]) -> None:
+    def __init__(
+        self,
+        node: Any,
+        buttons: dict[int, str],
+        relays: list[str] | None = None,
+        labels: list[tuple[str, str, int, int]] | None = None,
+    ) -> None:
         super().__init__(id=f"node-{node.node_id}")
         self.node = node
         self.buttons = buttons
+        self.relay_names = relays or []
+        self.labels = labels or []
         self.frames_seen: list[tuple[float, int]] = []
         self.cue_line = ""
 
@@ -81,9 +123,7 @@ class NodePanel(Static):
         self.cue_line = (
             f"cue {cue_text(probe.get('cue', -1))}  next {cue_text(probe.get('next', -1))}"
         )
-        relays = "  ".join(
-            f"R{i + 1}:{'ON ' if on else 'off'}" for i, on in enumerate(probe.get("relays", []))
-        )
+        relays = relay_text(self.relay_names, probe)
         armed = "ARMED" if probe.get("armed") else "safe"
         buttons = "  ".join(
             f"B{i + 1}:{'down' if b else 'up'}" for i, b in enumerate(probe.get("buttons", []))
@@ -92,10 +132,12 @@ class NodePanel(Static):
             f"[{ACTION_KEYS[a]}]={label}" for a, label in self.buttons.items() if a in ACTION_KEYS
         )
         grid = dmx_grid(frame.slots) if frame is not None else "(no DMX yet)"
+        if frame is not None and self.labels:
+            grid = "\n".join(fixture_lines(self.labels, frame.slots)) + "\n" + grid
         return (
             f"[b]{self.node.node_id}[/b]  {probe.get('show', '')}  {mode}  "
             f"{self.cue_line}  [{bar}] {progress}%  {fps:4.1f} fps  REPL: {state['repl']}\n"
-            f"relays: {relays or '-'} ({armed})   buttons: {buttons or '-'}   {keys}\n"
+            f"relays: {relays or '-'} ({armed})\nbuttons: {buttons or '-'}   {keys}\n"
             f"{grid}"
         )
 
@@ -111,11 +153,16 @@ class LiveView(App):
     ]
 
     def __init__(
-        self, nodes: list[Any], shows: dict[str, bytes | None], refresh_s: float = 0.2
+        self,
+        nodes: list[Any],
+        shows: dict[str, bytes | None],
+        refresh_s: float = 0.2,
+        labels: dict[str, list[tuple[str, str, int, int]]] | None = None,
     ) -> None:
         super().__init__()
         self.nodes = nodes
         self.shows = shows
+        self.labels = labels or {}
         self.refresh_s = refresh_s
         self.selected = 0
 
@@ -123,7 +170,10 @@ class LiveView(App):
         yield Header()
         with VerticalScroll():
             for node in self.nodes:
-                yield NodePanel(node, button_map(self.shows.get(node.node_id)))
+                blob = self.shows.get(node.node_id)
+                base = node.node_id.rsplit("-", 1)[0]  # extra nodes reuse their show's patch
+                labels = self.labels.get(node.node_id) or self.labels.get(base)
+                yield NodePanel(node, button_map(blob), relay_names(blob), labels)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -154,6 +204,6 @@ class LiveView(App):
         self.set_timer(0.06, lambda: node.release(label))
 
 
-def run_live_view(fleet: Any) -> None:
+def run_live_view(fleet: Any, labels: dict | None = None) -> None:
     shows = {n.node_id: fleet.show_blob(n.node_id) for n in fleet.nodes}
-    LiveView(fleet.nodes, shows).run()
+    LiveView(fleet.nodes, shows, labels=labels).run()

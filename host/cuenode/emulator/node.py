@@ -84,7 +84,8 @@ class Node:
         if not self.env.file_exists(rel):
             return
         try:
-            self.env.exec_file(rel, self.globals)
+            with self.serial.interruptible():
+                self.env.exec_file(rel, self.globals)
         except SoftReset:
             self.soft_reset(friendly=True)
             raise _Unwound() from None
@@ -98,7 +99,8 @@ class Node:
         self.serial.to_repl = None
         try:
             compiled = compile(code, "<stdin>", mode, dont_inherit=True)
-            exec(compiled, self.globals)
+            with self.serial.interruptible():
+                exec(compiled, self.globals)
         except SoftReset:
             self.soft_reset_pending = True
         except (HardReset, SystemExit, _Unwound):

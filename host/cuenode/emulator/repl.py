@@ -122,7 +122,10 @@ class Repl:
     def _run_raw(self, code: bytes) -> None:
         err = self.node.run_code(code, "exec")
         self.write(b"\x04" + err.replace("\n", "\r\n").replace("\r\r", "\r").encode() + b"\x04")
-        if self.mode == "raw":
+        if self.node.soft_reset_pending:  # sys.exit() / machine.soft_reset() in the code
+            self.node.soft_reset_pending = False
+            self.node.soft_reset(friendly=False)
+        elif self.mode == "raw":
             self.write(b">")
 
     # -- friendly -----------------------------------------------------------------------

@@ -8,10 +8,12 @@ while code runs: it raises KeyboardInterrupt, as on a board.
 
 from __future__ import annotations
 
+import contextlib
 import select
+import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from cuenode.emulator import vasyncio
@@ -65,6 +67,32 @@ class SerialPort:
         self.rx += data
         if self.rx:
             self.rx_event.set()
+
+    @contextlib.contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """While code runs synchronously (REPL input, main.py), look at the line every 50 ms
+        for the interrupt character, so even a loop that never yields can be stopped."""
+        previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def _on_alarm(self, signum: int, frame: object) -> None:
+        intr = self.intr_char()
+        if intr < 0 or self.disconnected:
+            return
+        try:
+            peek = self.sock.recv(4096, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except OSError:
+            return
+        if intr in peek:
+            self.sock.recv(peek.index(intr) + 1)  # consume through the interrupt
+            del self.rx[:]
+            self.loop.interrupt = None
+            raise KeyboardInterrupt()
 
     def take_rx(self) -> bytes:
         data, self.rx = bytes(self.rx), bytearray()

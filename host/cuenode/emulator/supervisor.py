@@ -286,10 +286,10 @@ class Supervisor:
             self._open_pty(node)  # USB comes back with the power (maybe a new /dev/pts/N)
         sup_end, node_end = socket.socketpair()
         sup_end.setblocking(False)
-        cmd = [
-            self.python,
-            "-m",
-            "cuenode.emulator.node",
+        cmd = [self.python, "-m", "cuenode.emulator.node"]
+        if node.config.runtime == "micropython":
+            cmd = micropython_command()
+        cmd += [
             "--id",
             node.node_id,
             "--flash",
@@ -457,6 +457,20 @@ class Supervisor:
                 self._send_host(node, node.to_host.due())
             if node.to_node is not None:
                 self._send_node(node, node.to_node.due())
+
+
+def micropython_command() -> list[str]:
+    """Node.js running mpnode.mjs on the MicroPython WebAssembly build."""
+    from cuenode.paths import REPO_ROOT
+
+    module = (
+        REPO_ROOT
+        / "tools/mp-wasm/node_modules/@micropython"
+        / "micropython-webassembly-pyscript/micropython.mjs"
+    )
+    node = Path(sys.executable).parent / "node"
+    script = Path(__file__).with_name("mpnode.mjs")
+    return [str(node), str(script), "--mp", module.as_uri()]
 
 
 def describe_exit(code: int) -> str:
