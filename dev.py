@@ -102,9 +102,14 @@ def venv_env() -> dict[str, str]:
 
 
 def cmd_run(args: list[str]) -> int:
+    """Start the emulator with the example show: one virtual node running the real firmware."""
     ensure_venv()
     ensure_micropython_wasm()
-    return subprocess.call([str(BIN / "cuenode"), "demo", *args], env=venv_env(), cwd=ROOT)
+    cmd = [str(BIN / "cuenode"), "emulate", "--show", str(ROOT / "examples" / "demo.yaml")]
+    if not sys.stdout.isatty() and "--headless" not in args:
+        cmd.append("--headless")  # no terminal to draw the live view on (scripts, CI)
+    say("starting a virtual node with examples/demo.yaml (space = GO, q = quit)")
+    return subprocess.call([*cmd, *args], env=venv_env(), cwd=ROOT)
 
 
 def cmd_test(args: list[str]) -> int:
