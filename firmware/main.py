@@ -81,8 +81,9 @@ class App(EngineNode):
         self.universe = Universe()
         gov = RelayGovernor(len(RELAY_PINS), log)
         engine = Engine(self.universe, gov, log)
-        EngineNode.__init__(self, engine, gov, log, store, _read_text(ID_FILE), board.BOARD,
-                            FW_VERSION, now)
+        EngineNode.__init__(
+            self, engine, gov, log, store, _read_text(ID_FILE), board.BOARD, FW_VERSION, now
+        )
         self.dmx = dmx
         self.show_name = ""
         self.buttons = btn.Debouncer(0, log=log)
