@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from cuefw import showfile
 
-from cuenode import nodeops
+from cuenode import nodeops, statusview
 from cuenode.errors import CuenodeError
 from cuenode.nodeops import Session
 from cuenode.transport import DEFAULT_BAUD, discover
@@ -298,16 +298,8 @@ def goto_cmd(
 
 
 def _print_status(st: dict) -> None:
-    head = st.get("node") or "(no identity)"
-    click.echo(f"{head} on {st['port']}")
-    for key, value in st.items():
-        if key in ("node", "port"):
-            continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = "; ".join(json.dumps(v) if not isinstance(v, str) else v for v in value)
-        click.echo(f"  {key:<14} {value}")
+    for line in statusview.status_lines(st):
+        click.echo(line)
 
 
 @click.command("status")
