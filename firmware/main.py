@@ -27,15 +27,16 @@ ID_FILE = "/node.id"
 
 # -- 1. relays off, first ---------------------------------------------------------------
 RELAY_LABELS = sorted(board.RELAYS)
+RELAY_ACTIVE = [board.RELAYS[label][1] for label in RELAY_LABELS]  # pin level that means on
 RELAY_PINS = []
-for _label in RELAY_LABELS:
-    _gpio, _active = board.RELAYS[_label]
-    RELAY_PINS.append(Pin(_gpio, Pin.OUT, value=0 if _active else 1))
+for _k in range(len(RELAY_LABELS)):
+    _gpio = board.RELAYS[RELAY_LABELS[_k]][0]
+    RELAY_PINS.append(Pin(_gpio, Pin.OUT, value=1 - RELAY_ACTIVE[_k]))
 
 
 def relays_off():
-    for i in range(len(RELAY_PINS)):
-        RELAY_PINS[i].value(0 if board.RELAYS[RELAY_LABELS[i]][1] else 1)
+    for k in range(len(RELAY_PINS)):
+        RELAY_PINS[k].value(1 - RELAY_ACTIVE[k])
 
 
 # -- 2. the DMX driver for this board family ----------------------------------------------
@@ -89,7 +90,12 @@ class App(EngineNode):
         self.buttons = btn.Debouncer(0, log=log)
         self.button_pins = []
         self.button_actions = []
-        self.relay_pins = []  # show relay index -> board pin index
+        self.pin_relay = [-1] * len(RELAY_PINS)  # board relay pin -> show relay index
+        # Button pins wake the buttons task through this flag (ThreadSafeFlag on boards; an
+        # Event is as good for a soft IRQ, and the WebAssembly port has one).
+        self.button_flag = (
+            asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
+        )
         self.alive = 0  # bit per task, set when it runs; the health task clears it
         self.frames = 0
         self.fps_tick = now  # DMX frame rate: frames counted over each second
@@ -97,6 +103,7 @@ class App(EngineNode):
         log.add(now, EV_BOOT, machine.reset_cause(), 0)
 
     def _load(self, path, now):
+        relays_off()  # the new show may map relays to other pins: nothing stays on from the old
         EngineNode._load(self, path, now)
         reader = self.reader
         self.show_name = reader.show_name
@@ -106,19 +113,27 @@ class App(EngineNode):
         self._map_buttons(reader)
 
     def _map_relays(self, reader):
-        self.relay_pins = []
+        pin_relay = [-1] * len(RELAY_PINS)
         for i in range(reader.n_relays):
             label = reader.relay(i)[1]
-            self.relay_pins.append(RELAY_LABELS.index(label) if label in board.RELAYS else -1)
+            if label in board.RELAYS:
+                pin_relay[RELAY_LABELS.index(label)] = i
+        self.pin_relay = pin_relay
 
     def _map_buttons(self, reader):
         n = reader.n_buttons
         deb = btn.Debouncer(n, log=self.log_)
         pins, actions = [], []
+        for pin, _ in self.button_pins:
+            pin.irq(handler=None)  # the old show's buttons stop waking the task
+        wake = self._wake_buttons
         for i in range(n):
             label, action, flags, cue_index, debounce_ms, stuck_s = reader.button(i)
             gpio, pull = board.BUTTONS[label]
             pin = Pin(gpio, Pin.IN, Pin.PULL_UP if pull == "up" else Pin.PULL_DOWN)
+            # An edge wakes the buttons task at once (1 ms sampling) instead of waiting for the
+            # once-a-frame poll: a press after a push is as fast as one after boot.
+            pin.irq(wake, Pin.IRQ_FALLING | Pin.IRQ_RISING)
             pins.append((pin, 1 if pull == "up" else 0))  # idle level
             actions.append((action, cue_index))
             deb.configure(i, debounce_ms, stuck_s * 1000)
@@ -141,13 +156,17 @@ class App(EngineNode):
             self.fps_tick = now
 
     # -- per frame ----------------------------------------------------------------------
+    def _wake_buttons(self, pin):
+        self.button_flag.set()
+
     def mirror_relays(self):
+        """Drive every board relay pin from the governor; a pin no show relay maps is off."""
         state = self.gov.state
-        for i in range(len(self.relay_pins)):
-            k = self.relay_pins[i]
-            if k >= 0:
-                active = board.RELAYS[RELAY_LABELS[k]][1]
-                RELAY_PINS[k].value(active if state[i] else 1 - active)
+        pin_relay = self.pin_relay
+        for k in range(len(RELAY_PINS)):
+            i = pin_relay[k]
+            on = i >= 0 and state[i]
+            RELAY_PINS[k].value(RELAY_ACTIVE[k] if on else 1 - RELAY_ACTIVE[k])
 
     def poll_buttons(self, now):
         """Sample every button once, run queued presses; True while one is settling."""
@@ -240,13 +259,8 @@ async def health_task(app, wdt):
 
 
 async def run(app, handler, wdt):
-    # ThreadSafeFlag where the port has it (boards); an Event is as good for a soft IRQ
-    # (Pin.irq handlers run scheduled, not in the interrupt) and the WebAssembly port has one.
-    flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
-    for pin, _ in app.button_pins:
-        pin.irq(lambda p: flag.set(), Pin.IRQ_FALLING | Pin.IRQ_RISING)
     asyncio.create_task(dmx_task(app))
-    asyncio.create_task(buttons_task(app, flag))
+    asyncio.create_task(buttons_task(app, app.button_flag))
     asyncio.create_task(health_task(app, wdt))
     await link_task(app, handler)
 
