@@ -294,12 +294,15 @@ def push_cmd(
 def _describe(result: dict) -> str:
     if not result:
         return "ok"
-    return ", ".join(f"{k} {v}" for k, v in result.items())
+    return ", ".join(f"{k} {v if v != '' else '-'}" for k, v in result.items())
 
 
 def run_on_each(chosen: Chosen, what: str, op: Callable[[Session], dict]) -> None:
     """Send the command to every chosen node even if an earlier one fails (a STOP must reach
     every node that answers); then exit 1 naming the nodes it missed."""
+    if len(chosen) == 1 and not chosen.missed:  # one node: its own error is the one line
+        click.echo(f"{chosen[0].info.label()}: {what}: {_describe(op(chosen[0]))}")
+        return
     failed = []
     for s in chosen:
         try:
