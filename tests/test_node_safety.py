@@ -49,3 +49,33 @@ def test_a_push_that_moves_the_fog_relay_leaves_no_pin_on(fleet, tmp_path) -> No
     assert pin_level(node, "R2") == 0
     node.advance(ms=12_000)  # past the fog's 10 s max_on: nothing may have come back on
     assert pin_level(node, "R1") == 0 and pin_level(node, "R2") == 0
+
+
+def log_texts(session) -> list[str]:
+    return [text for _, text in nodeops.log(session)]
+
+
+def test_a_forced_push_of_the_same_show_keeps_the_fog_relays_min_off(fleet, tmp_path) -> None:
+    show = demo_variant(tmp_path, "R1")  # fog: 10 s max_on, 20 s min_off, pulse 4 s at 3.5
+    node = fleet.add(NodePlan("stage", show), virtual=True)
+    fleet.start()
+    node.advance(ms=100)
+    with nodeops.connect(node.tty) as session:
+        nodeops.arm(session)
+        nodeops.goto(session, "3.5")
+        node.advance(ms=4_100)  # the 4 s pulse has ended: the 20 s rest begins
+        assert pin_level(node, "R1") == 0
+        nodeops.goto(session, "3.5")
+        node.advance(ms=100)
+        assert pin_level(node, "R1") == 0, "fog fired inside its min_off"
+        assert nodeops.push(session, show, "stage", force_switch=True).switched
+        nodeops.arm(session)  # a show load disarms
+        nodeops.goto(session, "3.5")  # 2 s after the fog went off
+        node.advance(ms=100)
+        assert pin_level(node, "R1") == 0, "a forced push reset the fog relay's min_off"
+        refusals = [text for text in log_texts(session) if "min-off" in text]
+        assert len(refusals) == 2, refusals  # before the push and after it
+        node.advance(ms=20_000)  # past 20 s after the fog went off
+        nodeops.goto(session, "3.5")
+        node.advance(ms=100)
+        assert pin_level(node, "R1") == 1

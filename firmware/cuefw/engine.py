@@ -295,8 +295,9 @@ class Engine:
         gov = self.gov
         gov.reset(now)
         for i in range(reader.n_relays):
-            _, _, max_on, min_off, window, pct, flags = reader.relay(i)
-            gov.configure(i, max_on, min_off, window, pct, flags, now)
+            _, label, max_on, min_off, window, pct, flags = reader.relay(i)
+            # Keyed by board pin label: the physical relay keeps its rest and duty history.
+            gov.configure(i, max_on, min_off, window, pct, flags, now, label)
 
     def _reset_groups(self):
         for g in range(self.max_groups):
