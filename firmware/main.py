@@ -102,9 +102,27 @@ class App(EngineNode):
         self.fps_frames = 0
         log.add(now, EV_BOOT, machine.reset_cause(), 0)
 
+    def check_board(self, reader):
+        """Refuse a show whose relay or button labels this board lacks (called before a push
+        commits and before a load switches the engine, so a refusal changes nothing)."""
+        for i in range(reader.n_relays):
+            name, label = reader.relay(i)[:2]
+            if label not in board.RELAYS:
+                raise showfile.ShowError(
+                    "relay '%s' is on pin %s, board %s has relay pins %s: compile the show for "
+                    "this board" % (name, label, board.BOARD, " ".join(RELAY_LABELS))
+                )
+        for i in range(reader.n_buttons):
+            label = reader.button(i)[0]
+            if label not in board.BUTTONS:
+                raise showfile.ShowError(
+                    "button %s is not on board %s (it has %s): compile the show for this board"
+                    % (label, board.BOARD, " ".join(sorted(board.BUTTONS)))
+                )
+
     def _load(self, path, now):
         relays_off()  # the new show may map relays to other pins: nothing stays on from the old
-        EngineNode._load(self, path, now)
+        EngineNode._load(self, path, now)  # check_board ran first: the pin maps below cannot fail
         reader = self.reader
         self.show_name = reader.show_name
         if not self.node_id:
@@ -197,18 +215,21 @@ async def dmx_task(app):
     due = ticks_ms()
     while True:
         now = ticks_ms()
-        app.engine.tick(now)
-        app.gov.tick(now)
-        app.poll(now)  # a pushed show waiting for the fade to end switches in here
-        app.mirror_relays()
-        while dmx.busy():  # a late wake-up last frame: its last slots are still going out
-            await asyncio.sleep_ms(1)  # never spin: a spinning node starves its neighbours
-        dmx.send(frame)
-        app.count_frame(now)
-        app.alive |= 1
-        app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
-        if app.frames % 11 == 1:
-            dmx.probe(app, now)
+        try:
+            app.engine.tick(now)
+            app.gov.tick(now)
+            app.poll(now)  # a pushed show waiting for the fade to end switches in here
+            app.mirror_relays()
+            while dmx.busy():  # a late wake-up last frame: its last slots are still going out
+                await asyncio.sleep_ms(1)  # never spin: a spinning node starves its neighbours
+            dmx.send(frame)
+            app.count_frame(now)
+            app.alive |= 1
+            app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
+            if app.frames % 11 == 1:
+                dmx.probe(app, now)
+        except Exception as e:  # the task must outlive any engine fault; the frame is not
+            report(e)  # counted alive, so a fault every frame still ends in a watchdog reset
         due = ticks_add(due, FRAME_MS)
         wait = ticks_diff(due, ticks_ms())
         if wait < -FRAME_MS:  # fell far behind (paused): restart the schedule from now
@@ -217,13 +238,27 @@ async def dmx_task(app):
         await asyncio.sleep_ms(wait if wait > 0 else 0)
 
 
+_last_report = [""]
+
+
+def report(e):
+    """Print a task's exception once (not once per frame while it repeats)."""
+    text = "%s: %s" % (type(e).__name__, e)
+    if text != _last_report[0]:
+        _last_report[0] = text
+        print("cuenode: task error:", text)
+
+
 async def buttons_task(app, flag):
     """Woken by a pin IRQ: sample every millisecond until the debouncer settles."""
     while True:
         await flag.wait()
         flag.clear()
-        while app.poll_buttons(ticks_ms()):
-            await asyncio.sleep_ms(BUTTON_ACTIVE_MS)
+        try:
+            while app.poll_buttons(ticks_ms()):
+                await asyncio.sleep_ms(BUTTON_ACTIVE_MS)
+        except Exception as e:  # a button action that fails must not end the buttons task
+            report(e)
 
 
 async def link_task(app, handler):
@@ -275,8 +310,8 @@ def main():
     app = App(make_dmx(), store, ticks_ms())
     nodelink = NodeLink(app, store)
     try:
-        app.boot(ticks_ms())  # the newest show on flash whose hash verifies
-    except (OSError, ValueError, showfile.ShowError) as e:
+        app.boot(ticks_ms())  # show.bin, else show.prev; never raises for a bad show
+    except Exception as e:  # e.g. a broken filesystem: run without a show, link still up
         print("cuenode: show not loaded:", e)
     wdt = machine.WDT(timeout=WDT_MS)
     try:

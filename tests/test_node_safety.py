@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cuenode import nodeops
 from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.errors import CuenodeError
 from cuenode.paths import EXAMPLES_DIR
 
 pytestmark = pytest.mark.timeout(120)
@@ -79,3 +80,51 @@ def test_a_forced_push_of_the_same_show_keeps_the_fog_relays_min_off(fleet, tmp_
         nodeops.goto(session, "3.5")
         node.advance(ms=100)
         assert pin_level(node, "R1") == 1
+
+
+def show_with_button(pin: str) -> bytes:
+    """A one-cue show for node 'stage' whose GO button is on board pin `pin`."""
+    from cuefw import showfile as sf
+    from cuenode.showbin import ButtonRec, CueRec, NodeShow, encode
+
+    show = NodeShow(
+        node_id="stage",
+        show_name=f"button on {pin}",
+        params=((1, 0),),
+        base_look=(0,),
+        cues=(CueRec(1000, changes=((0, 255),)),),
+        buttons=(ButtonRec(pin, sf.BTN_GO),),
+    )
+    return encode(show)
+
+
+def test_a_show_for_another_boards_buttons_is_refused_before_it_replaces_the_live_one(
+    fleet, tmp_path
+) -> None:
+    demo = demo_variant(tmp_path, "R1")
+    node = fleet.add(NodePlan("stage", demo), virtual=True)
+    fleet.start()
+    node.advance(ms=100)
+    with nodeops.connect(node.tty) as session:
+        with pytest.raises(CuenodeError) as refused:
+            nodeops.push(session, show_with_button("B9"), "stage")
+        message = str(refused.value)
+        assert "button B9 is not on board emulator" in message and "\n" not in message
+        st = nodeops.status(session)
+        assert st["show_hash"] == demo[-32:].hex(), st
+        assert not st["load_error"], st
+        nodeops.go(session)  # the live show still runs
+    assert (node.flash_dir / "show.bin").read_bytes() == demo
+
+
+def test_boot_falls_back_to_show_prev_when_show_bin_cannot_load(fleet, tmp_path) -> None:
+    demo = demo_variant(tmp_path, "R1")
+    node = fleet.add(NodePlan("stage", show_with_button("B9")), virtual=True)
+    (node.flash_dir / "show.prev").write_bytes(demo)
+    fleet.start()
+    node.advance(ms=2_500)
+    with nodeops.connect(node.tty) as session:
+        st = nodeops.status(session)
+        assert "B9" in st["load_error"] and "running show.prev" in st["load_error"], st
+        assert st["dmx_fps"] > 40, st  # main.py is running: DMX out, watchdog fed
+        nodeops.go(session)

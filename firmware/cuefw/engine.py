@@ -243,19 +243,7 @@ class Engine:
         Current DMX levels are read back from the universe so the first GO fades from what
         is on stage. Relays: all off, limits reconfigured from the show, disarmed."""
         n = reader.n_params
-        if n > 512:
-            raise ShowError("show has %d parameters, a universe holds at most 512" % n)
-        if reader.n_relays > self.gov.n:
-            raise ShowError("show uses %d relays, this node has %d" % (reader.n_relays, self.gov.n))
-        n8 = 0
-        for p in range(n):  # validate everything before touching the running show
-            coarse, fine = reader.param(p)
-            if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
-                raise ShowError(
-                    "parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine)
-                )
-            if not fine:
-                n8 += 1
+        n8 = self.check(reader)  # validate everything before touching the running show
         if n > len(self.grp):
             self._alloc_params(n)
         lane8, lane16 = 0, n8
@@ -278,6 +266,26 @@ class Engine:
         self._configure_relays(reader, now)
         self._stand_by(0)
         self.log.add(now, EV_SHOW_LOADED, reader.n_cues, n)
+
+    def check(self, reader):
+        """Raise ShowError if this engine cannot run the show; else its 8-bit parameter count.
+
+        Touches nothing: a pushed show is checked before it is committed."""
+        n = reader.n_params
+        if n > 512:
+            raise ShowError("show has %d parameters, a universe holds at most 512" % n)
+        if reader.n_relays > self.gov.n:
+            raise ShowError("show uses %d relays, this node has %d" % (reader.n_relays, self.gov.n))
+        n8 = 0
+        for p in range(n):
+            coarse, fine = reader.param(p)
+            if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
+                raise ShowError(
+                    "parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine)
+                )
+            if not fine:
+                n8 += 1
+        return n8
 
     def _load_param(self, p, q, coarse, fine):
         self.lane_of[p] = q

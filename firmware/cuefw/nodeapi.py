@@ -9,7 +9,7 @@
 #         if node.want_repl: leave the show loop (relays off) so the REPL takes the port
 from cuefw import showfile
 from cuefw.engine import MODE_NAMES
-from cuefw.eventlog import GO_REASONS, cue_text, describe
+from cuefw.eventlog import EV_SHOW_FAILED, GO_REASONS, cue_text, describe
 from cuefw.store import LIVE
 
 
@@ -34,16 +34,44 @@ class EngineNode:
     # --- show loading ----------------------------------------------------------------------
 
     def boot(self, now):
-        """Load the newest show that verifies (finishing an interrupted commit first)."""
-        path = self.store.boot()
-        if path is not None:
+        """Load the newest show that verifies and loads (finishing an interrupted commit
+        first): show.bin, else show.prev. Never raises; load_error says what failed."""
+        self.store.boot()
+        failed = ""
+        for path in self.store.candidates():
+            if self._try_load(path, now):
+                if failed:  # running the fallback: say why the newer show is not running
+                    self.load_error = failed + " (running %s)" % path.rsplit("/", 1)[-1]
+                return path
+            failed = failed or self.load_error
+        return None
+
+    def _try_load(self, path, now):
+        try:
             self._load(path, now)
-        return path
+            return True
+        except Exception as e:  # a show that cannot load must not stop the node
+            self.load_error = "%s: %s" % (path.rsplit("/", 1)[-1], e)
+            self.log_.add(now, EV_SHOW_FAILED, 0, 0)
+            print("cuenode: show not loaded:", self.load_error)
+            return False
+
+    def check_show(self, path):
+        """Raise (ShowError, ValueError...) if this node cannot run the show at `path`:
+        format, engine limits (parameters, relay count) and this board's pin labels."""
+        with open(path, "rb") as f:
+            reader = showfile.ShowReader(f)
+            self.engine.check(reader)
+            self.check_board(reader)
+
+    def check_board(self, reader):
+        """Board-specific checks (main.App: relay and button labels). Raise to refuse."""
 
     def _load(self, path, now):
         f = open(path, "rb")
         try:
             reader = showfile.ShowReader(f)
+            self.check_board(reader)  # before the engine switches: a refusal changes nothing
             self.engine.load(reader, now)
         except Exception as e:
             f.close()
@@ -66,10 +94,11 @@ class EngineNode:
         return False
 
     def poll(self, now):
-        """Called by the main loop: switch to a waiting show once the running fade is done."""
+        """Called by the main loop: switch to a waiting show once the running fade is done.
+        Never raises (it runs in the DMX task): a failed switch keeps the running show."""
         if self.pending and not self.engine.fading:
             self.pending = False
-            self._load(self.store.path(LIVE), now)
+            self._try_load(self.store.path(LIVE), now)
 
     def show_info(self):
         return self.info
