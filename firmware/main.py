@@ -58,6 +58,7 @@ def make_dmx():
 
 from cuefw import buttons as btn  # noqa: E402 - after the relays are safe
 from cuefw import showfile  # noqa: E402
+from cuefw import wdtfeed  # noqa: E402
 from cuefw.engine import Engine  # noqa: E402
 from cuefw.eventlog import EV_BOOT, EventLog  # noqa: E402
 from cuefw.governor import RelayGovernor  # noqa: E402
@@ -97,6 +98,7 @@ class App(EngineNode):
             asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
         )
         self.alive = 0  # bit per task, set when it runs; the health task clears it
+        self.wdt = None  # set by main() once the watchdog runs
         self.frames = 0
         self.fps_tick = now  # DMX frame rate: frames counted over each second
         self.fps_frames = 0
@@ -157,6 +159,15 @@ class App(EngineNode):
             deb.configure(i, debounce_ms, stuck_s * 1000)
         self.buttons, self.button_pins, self.button_actions = deb, pins, actions
 
+    def repl(self):
+        """Link asked for the REPL: relays off and the watchdog fed by a timer at once (the
+        show loop ends within a frame; the REPL must not be reset meanwhile)."""
+        EngineNode.repl(self)
+        self.gov.all_off(ticks_ms())
+        relays_off()
+        if self.wdt is not None:
+            feed_at_repl(self.wdt)
+
     def status(self, now):
         st = EngineNode.status(self, now)
         st["node"] = self.node_id
@@ -213,7 +224,7 @@ async def dmx_task(app):
     frame = app.universe.frame
     dmx = app.dmx
     due = ticks_ms()
-    while True:
+    while not app.want_repl:  # at the REPL nothing drives DMX or relays
         now = ticks_ms()
         try:
             app.engine.tick(now)
@@ -286,6 +297,7 @@ async def link_task(app, handler):
 
 async def health_task(app, wdt):
     """Feed the watchdog only while the frame loop keeps running (it checks in each frame)."""
+    wdtfeed.take_back()  # from now on a stalled frame loop ends in a watchdog reset
     while not app.want_repl:
         await asyncio.sleep_ms(HEALTH_MS)
         if app.alive & 1 and wdt is not None:
@@ -313,12 +325,21 @@ def main():
         app.boot(ticks_ms())  # show.bin, else show.prev; never raises for a bad show
     except Exception as e:  # e.g. a broken filesystem: run without a show, link still up
         print("cuenode: show not loaded:", e)
-    wdt = machine.WDT(timeout=WDT_MS)
+    wdt = wdtfeed.watchdog() or machine.WDT(timeout=WDT_MS)
+    app.wdt = wdt
     try:
         asyncio.run(run(app, nodelink.feed, wdt))
     finally:
         relays_off()
+        feed_at_repl(wdt)
     return app
+
+
+def feed_at_repl(wdt):
+    """The REPL takes the port (link request, Ctrl-C, a crash): the watchdog cannot be
+    stopped, so a timer keeps feeding it while mpremote works."""
+    if hasattr(machine, "Timer"):
+        wdtfeed.hand_over(wdt, machine.Timer(0) if board.FAMILY == "esp32" else machine.Timer())
 
 
 APP = main()  # MicroPython runs main.py as a script; APP stays for REPL inspection

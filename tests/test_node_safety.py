@@ -4,6 +4,8 @@ firmware/main.py): relays, buttons and timing must not depend on which show boot
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,28 @@ def test_boot_falls_back_to_show_prev_when_show_bin_cannot_load(fleet, tmp_path)
         assert "B9" in st["load_error"] and "running show.prev" in st["load_error"], st
         assert st["dmx_fps"] > 40, st  # main.py is running: DMX out, watchdog fed
         nodeops.go(session)
+
+
+MPREMOTE = str(Path(sys.executable).parent / "mpremote")
+
+
+def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=30
+    )
+
+
+def test_the_watchdog_does_not_reset_a_node_at_the_repl(fleet, tmp_path) -> None:
+    node = fleet.add(NodePlan("stage", demo_variant(tmp_path, "R1")), virtual=True)
+    fleet.start()
+    node.advance(ms=500)
+    boots = node.boots
+    with nodeops.connect(node.tty) as session:
+        nodeops.request_repl(session)
+    node.advance(ms=5_000)  # 2.5 watchdog periods at the REPL
+    assert node.boots == boots, f"the node reset at the REPL: exits {node.exits}"
+    out = mpremote(node.tty, "exec", "print(6 * 7)")  # a soft reset into the raw REPL
+    assert out.stdout.strip() == "42", out
+    node.advance(ms=5_000)  # the watchdog survives the soft reset, and so does the feeding
+    assert node.boots == boots, f"the node reset after mpremote: exits {node.exits}"
+    assert mpremote(node.tty, "eval", "1 + 1").stdout.strip() == "2"
