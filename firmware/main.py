@@ -57,10 +57,7 @@ def make_dmx():
 
 
 from cuefw import buttons as btn  # noqa: E402 - after the relays are safe
-from cuefw import (
-    showfile,  # noqa: E402
-    wdtfeed,  # noqa: E402
-)
+from cuefw import showfile, wdtfeed  # noqa: E402
 from cuefw.engine import Engine  # noqa: E402
 from cuefw.eventlog import EV_BOOT, EventLog  # noqa: E402
 from cuefw.governor import RelayGovernor  # noqa: E402
