@@ -24,6 +24,8 @@ BUTTON_IDLE_MS = const(20)  # poll period at rest (LED blink, stuck detection)
 WDT_MS = const(2000)
 HEALTH_MS = const(500)
 ID_FILE = "/node.id"
+CUE_FILE = "/cue.txt"  # where the show is (EngineNode.cue_state), for resuming after a reset
+CUE_SAVE_MS = const(1000)
 
 # -- 1. relays off, first ---------------------------------------------------------------
 RELAY_LABELS = sorted(board.RELAYS)
@@ -59,7 +61,7 @@ def make_dmx():
 from cuefw import buttons as btn  # noqa: E402 - after the relays are safe
 from cuefw import showfile, wdtfeed  # noqa: E402
 from cuefw.engine import Engine  # noqa: E402
-from cuefw.eventlog import EV_BOOT, EventLog  # noqa: E402
+from cuefw.eventlog import EV_BOOT, EventLog, cue_text  # noqa: E402
 from cuefw.governor import RelayGovernor  # noqa: E402
 from cuefw.nodeapi import EngineNode  # noqa: E402
 from cuefw.universe import Universe  # noqa: E402
@@ -304,8 +306,47 @@ async def health_task(app, wdt):
         app.alive = 0
 
 
+def save_cue_state(state):
+    """Write the cue state atomically (temp file + rename): a reset mid-write leaves the old."""
+    import os
+
+    with open(CUE_FILE + ".tmp", "w") as f:
+        f.write(state)
+    try:
+        os.rename(CUE_FILE + ".tmp", CUE_FILE)
+    except OSError:  # a filesystem that cannot rename over a file
+        os.remove(CUE_FILE)
+        os.rename(CUE_FILE + ".tmp", CUE_FILE)
+
+
+async def cue_save_task(app):
+    """Low priority, off the frame path: at most once a second, save where the show is if it
+    changed, so a reset (watchdog, brown-out) comes back standing by at the next cue."""
+    saved = _read_text(CUE_FILE)
+    while not app.want_repl:
+        await asyncio.sleep_ms(CUE_SAVE_MS)
+        state = app.cue_state()
+        if state is not None and state != saved:
+            try:
+                save_cue_state(state)
+                saved = state
+            except OSError as e:
+                report(e)
+
+
+def resume_saved_cue(app, now):
+    """At boot: stand by where the show was before the reset (GO required), and say so."""
+    if app.resume_from(_read_text(CUE_FILE), now):
+        e = app.engine
+        print(
+            "cuenode: resumed after cue %s: standing by at cue %s, GO required"
+            % (app.status(now)["resumed_after"], cue_text(e.next_number))
+        )
+
+
 async def run(app, handler, wdt):
     asyncio.create_task(dmx_task(app))
+    asyncio.create_task(cue_save_task(app))
     asyncio.create_task(buttons_task(app, app.button_flag))
     asyncio.create_task(health_task(app, wdt))
     await link_task(app, handler)
@@ -324,6 +365,10 @@ def main():
         app.boot(ticks_ms())  # show.bin, else show.prev; never raises for a bad show
     except Exception as e:  # e.g. a broken filesystem: run without a show, link still up
         print("cuenode: show not loaded:", e)
+    try:
+        resume_saved_cue(app, ticks_ms())
+    except Exception as e:
+        print("cuenode: no resume:", e)
     wdt = wdtfeed.watchdog() or machine.WDT(timeout=WDT_MS)
     app.wdt = wdt
     try:

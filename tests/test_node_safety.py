@@ -155,3 +155,26 @@ def test_the_watchdog_does_not_reset_a_node_at_the_repl(fleet, tmp_path) -> None
     node.advance(ms=5_000)  # the watchdog survives the soft reset, and so does the feeding
     assert node.boots == boots, f"the node reset after mpremote: exits {node.exits}"
     assert mpremote(node.tty, "eval", "1 + 1").stdout.strip() == "2"
+
+
+def test_after_a_power_cut_the_node_stands_by_at_the_next_cue(fleet, tmp_path) -> None:
+    node = fleet.add(NodePlan("stage", demo_variant(tmp_path, "R1")), virtual=True)
+    fleet.start()
+    node.advance(ms=100)
+    with nodeops.connect(node.tty) as session:
+        for _ in range(3):
+            nodeops.go(session)
+            node.advance(ms=600)  # past the 500 ms GO protection
+        assert nodeops.status(session)["cue"] == "3"
+    node.advance(ms=1_500)  # the cue state is saved within a second
+    boots = node.boots
+    node.power_cut()  # and back on: a reboot mid-show
+    node.wait_boot(boots + 1)
+    node.advance(ms=200)
+    with nodeops.connect(node.tty) as session:
+        st = nodeops.status(session)
+        assert st["mode"] == "standby" and st["resumed_after"] == "3", st
+        assert st["next"] == "3.5", st
+        assert any("resume" in text for text in log_texts(session))
+        assert nodeops.go(session)["cue"] == "3.5"  # GO runs the next cue, not cue 1
+        assert nodeops.status(session)["resumed_after"] == ""

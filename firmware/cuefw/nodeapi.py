@@ -13,6 +13,10 @@ from cuefw.eventlog import EV_SHOW_FAILED, GO_REASONS, cue_text, describe
 from cuefw.store import LIVE
 
 
+def _hex(raw):
+    return "".join("%02x" % b for b in raw)
+
+
 class EngineNode:
     def __init__(self, engine, governor, log, store, node_id, board, fw_version, now):
         self.engine = engine
@@ -30,6 +34,7 @@ class EngineNode:
         self.want_repl = False
         self.dmx_fps = 0  # set by the DMX task (frames per second, integer)
         self.load_error = ""
+        self.resumed_after = -1  # cue number live before the reset we resumed from (-1: none)
 
     # --- show loading ----------------------------------------------------------------------
 
@@ -81,6 +86,7 @@ class EngineNode:
         self.f, self.reader = f, reader
         self.info = (reader.show_name, showfile.content_hash(f))
         self.load_error = ""
+        self.resumed_after = -1
         if old is not None:
             old.close()
 
@@ -102,6 +108,31 @@ class EngineNode:
 
     def show_info(self):
         return self.info
+
+    # --- resume after a reset: main.py persists cue_state() and feeds it back at boot -----
+
+    def cue_state(self):
+        """One line naming the show and where it is ("<hash> <next index> <current cue
+        number>"), or None without a show. Written to flash when it changes."""
+        if self.info is None:
+            return None
+        e = self.engine
+        return "%s %d %d" % (_hex(self.info[1]), e.next_index, e.current_number)
+
+    def resume_from(self, state, now):
+        """After a reset: stand by where the saved cue_state() line says, GO required.
+        Ignored (False) if it is for another show, at the start, or unreadable."""
+        words = state.split()
+        if len(words) != 3 or self.info is None or words[0] != _hex(self.info[1]):
+            return False
+        try:
+            index, number = int(words[1]), int(words[2])
+        except ValueError:
+            return False
+        if index <= 0 or index >= self.engine.n_cues or not self.engine.resume(index, now):
+            return False
+        self.resumed_after = number
+        return True
 
     # --- commands: a refusal raises ValueError with the engine's logged reason -----------
 
@@ -162,11 +193,13 @@ class EngineNode:
             "dmx_fps": self.dmx_fps,
             "uptime_s": ((now - self.boot_tick) & 0x3FFFFFFF) // 1000,
             "show": info[0] if info else "",
-            "show_hash": "".join("%02x" % b for b in info[1]) if info else "",
+            "show_hash": _hex(info[1]) if info else "",
             "pending_show": self.pending,
             "fw_version": self.fw_version,
             "board": self.board,
             "load_error": self.load_error,
+            # standing by after a reset: the cue that was live before it (GO runs "next")
+            "resumed_after": cue_text(self.resumed_after) if e.current < 0 else "",
         }
 
     def _relays(self, now):

@@ -248,3 +248,23 @@ def test_a_pending_switch_that_fails_keeps_the_running_show():
     node.poll(5000)  # must not raise: it runs inside the DMX task
     assert not node.pending and node.show_info()[0] == "fade timing"
     assert "button B1" in node.status(5000)["load_error"]
+
+
+def test_cue_state_resumes_the_same_show_only():
+    node, nl, uni = make()
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    assert node.cue_state().endswith(" 0 -1")  # standing by at the first cue
+    host.ask(link.T_GO, b"", 0)
+    state = node.cue_state()
+    again, nl2, uni2 = make(root=node.store.root)
+    again.boot(0)
+    assert again.resume_from(state, 10)
+    st = again.status(10)
+    assert st["resumed_after"] == "1" and st["next"] == "2" and st["mode"] == "standby", st
+    assert again.engine.go(20) and again.engine.current_number == 2000
+    assert again.status(30)["resumed_after"] == ""
+    other, nl3, uni3 = make(root=node.store.root)
+    other.boot(0)
+    assert not other.resume_from("00" * 32 + " 1 1000", 0)  # another show's state
+    assert not other.resume_from("garbage", 0) and not other.resume_from("", 0)
