@@ -178,3 +178,49 @@ def test_after_a_power_cut_the_node_stands_by_at_the_next_cue(fleet, tmp_path) -
         assert any("resume" in text for text in log_texts(session))
         assert nodeops.go(session)["cue"] == "3.5"  # GO runs the next cue, not cue 1
         assert nodeops.status(session)["resumed_after"] == ""
+
+
+def press_to_first_changed_frame_ms(node) -> int:
+    """Press B1 (GO) and return ms from the press to the first DMX frame that differs."""
+    io = node.io
+    io.subscribe(dmx=True)
+    node.advance(ms=50)
+    before = io.frames[-1].slots
+    io.frames.clear()
+    t0 = io.state()["now_us"]
+    node.press("B1")
+    node.advance(ms=60)
+    node.release("B1")
+    node.advance(ms=40)
+    io.subscribe(dmx=False)
+    changed = [f.t_us for f in io.frames if f.slots != before]
+    assert changed, "GO never changed the DMX output"
+    return (changed[0] - t0) // 1000
+
+
+def go_latencies(fleet, node_id: str, show: bytes, presses: int) -> list[int]:
+    node = fleet.add(NodePlan(node_id, None), virtual=True)
+    fleet.start()
+    node.advance(ms=100)
+    with nodeops.connect(node.tty) as session:
+        nodeops.push(session, show, "stage", force_identity=True)
+    latencies = []
+    for _ in range(presses):
+        with nodeops.connect(node.tty) as session:
+            nodeops.goto(session, "2")
+        node.advance(ms=6_000)  # cue 2's fade is done: GO on B1 runs cue 3
+        latencies.append(press_to_first_changed_frame_ms(node))
+    return latencies
+
+
+def test_go_button_latency_is_deterministic_after_a_push_on_a_node_booted_without_a_show(
+    fleet, tmp_path
+) -> None:
+    """Debounce (10 ms) + one frame (23 ms) at most, and the same on two identical nodes: in
+    virtual time the button IRQ runs at the instant of the press, not at whichever timer comes
+    next (which depended on how the emulator's reads of the harness's requests fell)."""
+    show = demo_variant(tmp_path, "R1")
+    first = go_latencies(fleet, "stage", show, 6)
+    second = go_latencies(fleet, "stage2", show, 6)
+    assert max(first) <= 34, first
+    assert first == second, f"latencies differ between identical nodes: {first} {second}"
