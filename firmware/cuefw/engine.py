@@ -90,6 +90,8 @@ class Engine:
         self._full_look = True  # next GO sets the cue's whole tracked look, not only changes
         self._last_go = 0
         self._protecting = False  # _last_go is recent enough to refuse a GO
+        self._last_back = 0
+        self._back_protecting = False  # _last_back is recent enough to refuse a BACK
         self._auto_pending = False
         self._auto_at = 0
         self._cue_start = 0
@@ -323,6 +325,7 @@ class Engine:
         self._full_look = True
         self._auto_pending = False
         self._protecting = False
+        self._back_protecting = False
         self._cue_done = True
 
     def resume(self, index, now):
@@ -357,14 +360,21 @@ class Engine:
 
     def back(self, now):
         """Back to the previous cue's full look with that cue's own times (no relay actions,
-        no follow). Not subject to GO protection and does not restart it."""
+        no follow). A BACK within the show's GO protection time of the previous BACK is
+        refused (a double press goes back one cue, not two); GO protection is separate."""
         if self.reader is None or self.current < 1:
             self.log.add(
                 now, EV_BACK_REFUSED, self.current - 1, G_NO_SHOW if self.reader is None else G_END
             )
             return False
+        self._expire_protection(now)
+        if self._back_protecting:
+            self.log.add(now, EV_BACK_REFUSED, self.current - 1, G_PROTECT)
+            return False
         self._full_look = True
         self._run(self.current - 1, now, now, EV_BACK, False)
+        self._last_back = now
+        self._back_protecting = self.go_protect_ms > 0
         return True
 
     def goto(self, index, now):
@@ -454,7 +464,7 @@ class Engine:
         into the universe. Allocates nothing unless a follow/hang cue starts."""
         if self._auto_pending and ticks_diff(now, self._auto_at) >= 0:
             self._run_autos(now)
-        if self._protecting:
+        if self._protecting or self._back_protecting:
             self._expire_protection(now)
         if not self._cue_done and ticks_diff(now, self._cue_start) >= self._cue_total:
             self._cue_done = True  # stop comparing before the start tick can wrap
@@ -757,6 +767,8 @@ class Engine:
     def _expire_protection(self, now):
         if self._protecting and ticks_diff(now, self._last_go) >= self.go_protect_ms:
             self._protecting = False
+        if self._back_protecting and ticks_diff(now, self._last_back) >= self.go_protect_ms:
+            self._back_protecting = False
 
     def _number(self, i):
         if self.reader is None or not 0 <= i < self.n_cues:
