@@ -383,7 +383,7 @@ def feed_at_repl(wdt):
     """The REPL takes the port (link request, Ctrl-C, a crash): the watchdog cannot be
     stopped, so a timer keeps feeding it while mpremote works."""
     if hasattr(machine, "Timer"):
-        wdtfeed.hand_over(wdt, machine.Timer(0) if board.FAMILY == "esp32" else machine.Timer())
+        wdtfeed.hand_over(wdt, machine.Timer(0 if board.FAMILY == "esp32" else -1))
 
 
 APP = main()  # MicroPython runs main.py as a script; APP stays for REPL inspection
