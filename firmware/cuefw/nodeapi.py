@@ -117,7 +117,10 @@ class EngineNode:
         if self.info is None:
             return None
         e = self.engine
-        return "%s %d %d" % (_hex(self.info[1]), e.next_index, e.current_number)
+        # standing by after a resume: keep naming the cue live before the reset (a second
+        # reset before the next GO must still say where the show was)
+        number = e.current_number if e.current >= 0 else self.resumed_after
+        return "%s %d %d" % (_hex(self.info[1]), e.next_index, number)
 
     def resume_from(self, state, now):
         """After a reset: stand by where the saved cue_state() line says, GO required.

@@ -262,6 +262,7 @@ def test_cue_state_resumes_the_same_show_only():
     assert again.resume_from(state, 10)
     st = again.status(10)
     assert st["resumed_after"] == "1" and st["next"] == "2" and st["mode"] == "standby", st
+    assert again.cue_state() == state  # a second reset before any GO resumes the same way
     assert again.engine.go(20) and again.engine.current_number == 2000
     assert again.status(30)["resumed_after"] == ""
     other, nl3, uni3 = make(root=node.store.root)
