@@ -24,6 +24,8 @@ BUTTON_IDLE_MS = const(20)  # poll period at rest (LED blink, stuck detection)
 WDT_MS = const(2000)
 HEALTH_MS = const(500)
 ID_FILE = "/node.id"
+CUE_FILE = "/cue.txt"  # where the show is (EngineNode.cue_state), for resuming after a reset
+CUE_SAVE_MS = const(1000)
 
 # -- 1. relays off, first ---------------------------------------------------------------
 RELAY_LABELS = sorted(board.RELAYS)
@@ -57,9 +59,9 @@ def make_dmx():
 
 
 from cuefw import buttons as btn  # noqa: E402 - after the relays are safe
-from cuefw import showfile  # noqa: E402
+from cuefw import showfile, wdtfeed  # noqa: E402
 from cuefw.engine import Engine  # noqa: E402
-from cuefw.eventlog import EV_BOOT, EventLog  # noqa: E402
+from cuefw.eventlog import EV_BOOT, EventLog, cue_text  # noqa: E402
 from cuefw.governor import RelayGovernor  # noqa: E402
 from cuefw.nodeapi import EngineNode  # noqa: E402
 from cuefw.universe import Universe  # noqa: E402
@@ -97,14 +99,33 @@ class App(EngineNode):
             asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
         )
         self.alive = 0  # bit per task, set when it runs; the health task clears it
+        self.wdt = None  # set by main() once the watchdog runs
         self.frames = 0
         self.fps_tick = now  # DMX frame rate: frames counted over each second
         self.fps_frames = 0
         log.add(now, EV_BOOT, machine.reset_cause(), 0)
 
+    def check_board(self, reader):
+        """Refuse a show whose relay or button labels this board lacks (called before a push
+        commits and before a load switches the engine, so a refusal changes nothing)."""
+        for i in range(reader.n_relays):
+            name, label = reader.relay(i)[:2]
+            if label not in board.RELAYS:
+                raise showfile.ShowError(
+                    "relay '%s' is on pin %s, board %s has relay pins %s: compile the show for "
+                    "this board" % (name, label, board.BOARD, " ".join(RELAY_LABELS))
+                )
+        for i in range(reader.n_buttons):
+            label = reader.button(i)[0]
+            if label not in board.BUTTONS:
+                raise showfile.ShowError(
+                    "button %s is not on board %s (it has %s): compile the show for this board"
+                    % (label, board.BOARD, " ".join(sorted(board.BUTTONS)))
+                )
+
     def _load(self, path, now):
         relays_off()  # the new show may map relays to other pins: nothing stays on from the old
-        EngineNode._load(self, path, now)
+        EngineNode._load(self, path, now)  # check_board ran first: the pin maps below cannot fail
         reader = self.reader
         self.show_name = reader.show_name
         if not self.node_id:
@@ -138,6 +159,15 @@ class App(EngineNode):
             actions.append((action, cue_index))
             deb.configure(i, debounce_ms, stuck_s * 1000)
         self.buttons, self.button_pins, self.button_actions = deb, pins, actions
+
+    def repl(self):
+        """Link asked for the REPL: relays off and the watchdog fed by a timer at once (the
+        show loop ends within a frame; the REPL must not be reset meanwhile)."""
+        EngineNode.repl(self)
+        self.gov.all_off(ticks_ms())
+        relays_off()
+        if self.wdt is not None:
+            feed_at_repl(self.wdt)
 
     def status(self, now):
         st = EngineNode.status(self, now)
@@ -195,20 +225,23 @@ async def dmx_task(app):
     frame = app.universe.frame
     dmx = app.dmx
     due = ticks_ms()
-    while True:
+    while not app.want_repl:  # at the REPL nothing drives DMX or relays
         now = ticks_ms()
-        app.engine.tick(now)
-        app.gov.tick(now)
-        app.poll(now)  # a pushed show waiting for the fade to end switches in here
-        app.mirror_relays()
-        while dmx.busy():  # a late wake-up last frame: its last slots are still going out
-            await asyncio.sleep_ms(1)  # never spin: a spinning node starves its neighbours
-        dmx.send(frame)
-        app.count_frame(now)
-        app.alive |= 1
-        app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
-        if app.frames % 11 == 1:
-            dmx.probe(app, now)
+        try:
+            app.engine.tick(now)
+            app.gov.tick(now)
+            app.poll(now)  # a pushed show waiting for the fade to end switches in here
+            app.mirror_relays()
+            while dmx.busy():  # a late wake-up last frame: its last slots are still going out
+                await asyncio.sleep_ms(1)  # never spin: a spinning node starves its neighbours
+            dmx.send(frame)
+            app.count_frame(now)
+            app.alive |= 1
+            app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
+            if app.frames % 11 == 1:
+                dmx.probe(app, now)
+        except Exception as e:  # the task must outlive any engine fault; the frame is not
+            report(e)  # counted alive, so a fault every frame still ends in a watchdog reset
         due = ticks_add(due, FRAME_MS)
         wait = ticks_diff(due, ticks_ms())
         if wait < -FRAME_MS:  # fell far behind (paused): restart the schedule from now
@@ -217,13 +250,27 @@ async def dmx_task(app):
         await asyncio.sleep_ms(wait if wait > 0 else 0)
 
 
+_last_report = [""]
+
+
+def report(e):
+    """Print a task's exception once (not once per frame while it repeats)."""
+    text = "%s: %s" % (type(e).__name__, e)
+    if text != _last_report[0]:
+        _last_report[0] = text
+        print("cuenode: task error:", text)
+
+
 async def buttons_task(app, flag):
     """Woken by a pin IRQ: sample every millisecond until the debouncer settles."""
     while True:
         await flag.wait()
         flag.clear()
-        while app.poll_buttons(ticks_ms()):
-            await asyncio.sleep_ms(BUTTON_ACTIVE_MS)
+        try:
+            while app.poll_buttons(ticks_ms()):
+                await asyncio.sleep_ms(BUTTON_ACTIVE_MS)
+        except Exception as e:  # a button action that fails must not end the buttons task
+            report(e)
 
 
 async def link_task(app, handler):
@@ -251,6 +298,7 @@ async def link_task(app, handler):
 
 async def health_task(app, wdt):
     """Feed the watchdog only while the frame loop keeps running (it checks in each frame)."""
+    wdtfeed.take_back()  # from now on a stalled frame loop ends in a watchdog reset
     while not app.want_repl:
         await asyncio.sleep_ms(HEALTH_MS)
         if app.alive & 1 and wdt is not None:
@@ -258,8 +306,47 @@ async def health_task(app, wdt):
         app.alive = 0
 
 
+def save_cue_state(state):
+    """Write the cue state atomically (temp file + rename): a reset mid-write leaves the old."""
+    import os
+
+    with open(CUE_FILE + ".tmp", "w") as f:
+        f.write(state)
+    try:
+        os.rename(CUE_FILE + ".tmp", CUE_FILE)
+    except OSError:  # a filesystem that cannot rename over a file
+        os.remove(CUE_FILE)
+        os.rename(CUE_FILE + ".tmp", CUE_FILE)
+
+
+async def cue_save_task(app):
+    """Low priority, off the frame path: at most once a second, save where the show is if it
+    changed, so a reset (watchdog, brown-out) comes back standing by at the next cue."""
+    saved = _read_text(CUE_FILE)
+    while not app.want_repl:
+        await asyncio.sleep_ms(CUE_SAVE_MS)
+        state = app.cue_state()
+        if state is not None and state != saved:
+            try:
+                save_cue_state(state)
+                saved = state
+            except OSError as e:
+                report(e)
+
+
+def resume_saved_cue(app, now):
+    """At boot: stand by where the show was before the reset (GO required), and say so."""
+    if app.resume_from(_read_text(CUE_FILE), now):
+        e = app.engine
+        print(
+            "cuenode: resumed after cue %s: standing by at cue %s, GO required"
+            % (app.status(now)["resumed_after"], cue_text(e.next_number))
+        )
+
+
 async def run(app, handler, wdt):
     asyncio.create_task(dmx_task(app))
+    asyncio.create_task(cue_save_task(app))
     asyncio.create_task(buttons_task(app, app.button_flag))
     asyncio.create_task(health_task(app, wdt))
     await link_task(app, handler)
@@ -275,15 +362,28 @@ def main():
     app = App(make_dmx(), store, ticks_ms())
     nodelink = NodeLink(app, store)
     try:
-        app.boot(ticks_ms())  # the newest show on flash whose hash verifies
-    except (OSError, ValueError, showfile.ShowError) as e:
+        app.boot(ticks_ms())  # show.bin, else show.prev; never raises for a bad show
+    except Exception as e:  # e.g. a broken filesystem: run without a show, link still up
         print("cuenode: show not loaded:", e)
-    wdt = machine.WDT(timeout=WDT_MS)
+    try:
+        resume_saved_cue(app, ticks_ms())
+    except Exception as e:
+        print("cuenode: no resume:", e)
+    wdt = wdtfeed.watchdog() or machine.WDT(timeout=WDT_MS)
+    app.wdt = wdt
     try:
         asyncio.run(run(app, nodelink.feed, wdt))
     finally:
         relays_off()
+        feed_at_repl(wdt)
     return app
+
+
+def feed_at_repl(wdt):
+    """The REPL takes the port (link request, Ctrl-C, a crash): the watchdog cannot be
+    stopped, so a timer keeps feeding it while mpremote works."""
+    if hasattr(machine, "Timer"):
+        wdtfeed.hand_over(wdt, machine.Timer(0 if board.FAMILY == "esp32" else -1))
 
 
 APP = main()  # MicroPython runs main.py as a script; APP stays for REPL inspection

@@ -4,11 +4,14 @@ firmware/main.py): relays, buttons and timing must not depend on which show boot
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from cuenode import nodeops
 from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.errors import CuenodeError
 from cuenode.paths import EXAMPLES_DIR
 
 pytestmark = pytest.mark.timeout(120)
@@ -49,3 +52,175 @@ def test_a_push_that_moves_the_fog_relay_leaves_no_pin_on(fleet, tmp_path) -> No
     assert pin_level(node, "R2") == 0
     node.advance(ms=12_000)  # past the fog's 10 s max_on: nothing may have come back on
     assert pin_level(node, "R1") == 0 and pin_level(node, "R2") == 0
+
+
+def log_texts(session) -> list[str]:
+    return [text for _, text in nodeops.log(session)]
+
+
+def test_a_forced_push_of_the_same_show_keeps_the_fog_relays_min_off(fleet, tmp_path) -> None:
+    show = demo_variant(tmp_path, "R1")  # fog: 10 s max_on, 20 s min_off, pulse 4 s at 3.5
+    node = fleet.add(NodePlan("stage", show), virtual=True)
+    fleet.start()
+    node.advance(ms=100)
+    with nodeops.connect(node.tty) as session:
+        nodeops.arm(session)
+        nodeops.goto(session, "3.5")
+        node.advance(ms=4_100)  # the 4 s pulse has ended: the 20 s rest begins
+        assert pin_level(node, "R1") == 0
+        nodeops.goto(session, "3.5")
+        node.advance(ms=100)
+        assert pin_level(node, "R1") == 0, "fog fired inside its min_off"
+        assert nodeops.push(session, show, "stage", force_switch=True).switched
+        nodeops.arm(session)  # a show load disarms
+        nodeops.goto(session, "3.5")  # 2 s after the fog went off
+        node.advance(ms=100)
+        assert pin_level(node, "R1") == 0, "a forced push reset the fog relay's min_off"
+        refusals = [text for text in log_texts(session) if "min-off" in text]
+        assert len(refusals) == 2, refusals  # before the push and after it
+        node.advance(ms=20_000)  # past 20 s after the fog went off
+        nodeops.goto(session, "3.5")
+        node.advance(ms=100)
+        assert pin_level(node, "R1") == 1
+
+
+def show_with_button(pin: str) -> bytes:
+    """A one-cue show for node 'stage' whose GO button is on board pin `pin`."""
+    from cuefw import showfile as sf
+    from cuenode.showbin import ButtonRec, CueRec, NodeShow, encode
+
+    show = NodeShow(
+        node_id="stage",
+        show_name=f"button on {pin}",
+        params=((1, 0),),
+        base_look=(0,),
+        cues=(CueRec(1000, changes=((0, 255),)),),
+        buttons=(ButtonRec(pin, sf.BTN_GO),),
+    )
+    return encode(show)
+
+
+def test_a_show_for_another_boards_buttons_is_refused_before_it_replaces_the_live_one(
+    fleet, tmp_path
+) -> None:
+    demo = demo_variant(tmp_path, "R1")
+    node = fleet.add(NodePlan("stage", demo), virtual=True)
+    fleet.start()
+    node.advance(ms=100)
+    with nodeops.connect(node.tty) as session:
+        with pytest.raises(CuenodeError) as refused:
+            nodeops.push(session, show_with_button("B9"), "stage")
+        message = str(refused.value)
+        assert "button B9 is not on board emulator" in message and "\n" not in message
+        st = nodeops.status(session)
+        assert st["show_hash"] == demo[-32:].hex(), st
+        assert not st["load_error"], st
+        nodeops.go(session)  # the live show still runs
+    assert (node.flash_dir / "show.bin").read_bytes() == demo
+
+
+def test_boot_falls_back_to_show_prev_when_show_bin_cannot_load(fleet, tmp_path) -> None:
+    demo = demo_variant(tmp_path, "R1")
+    node = fleet.add(NodePlan("stage", show_with_button("B9")), virtual=True)
+    (node.flash_dir / "show.prev").write_bytes(demo)
+    fleet.start()
+    node.advance(ms=2_500)
+    with nodeops.connect(node.tty) as session:
+        st = nodeops.status(session)
+        assert "B9" in st["load_error"] and "running show.prev" in st["load_error"], st
+        assert st["dmx_fps"] > 40, st  # main.py is running: DMX out, watchdog fed
+        nodeops.go(session)
+
+
+MPREMOTE = str(Path(sys.executable).parent / "mpremote")
+
+
+def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=30
+    )
+
+
+def test_the_watchdog_does_not_reset_a_node_at_the_repl(fleet, tmp_path) -> None:
+    node = fleet.add(NodePlan("stage", demo_variant(tmp_path, "R1")), virtual=True)
+    fleet.start()
+    node.advance(ms=500)
+    boots = node.boots
+    with nodeops.connect(node.tty) as session:
+        nodeops.request_repl(session)
+    node.advance(ms=5_000)  # 2.5 watchdog periods at the REPL
+    assert node.boots == boots, f"the node reset at the REPL: exits {node.exits}"
+    out = mpremote(node.tty, "exec", "print(6 * 7)")  # a soft reset into the raw REPL
+    assert out.stdout.strip() == "42", out
+    node.advance(ms=5_000)  # the watchdog survives the soft reset, and so does the feeding
+    assert node.boots == boots, f"the node reset after mpremote: exits {node.exits}"
+    assert mpremote(node.tty, "eval", "1 + 1").stdout.strip() == "2"
+
+
+def test_after_a_power_cut_the_node_stands_by_at_the_next_cue(fleet, tmp_path) -> None:
+    node = fleet.add(NodePlan("stage", demo_variant(tmp_path, "R1")), virtual=True)
+    fleet.start()
+    node.advance(ms=100)
+    with nodeops.connect(node.tty) as session:
+        for _ in range(3):
+            nodeops.go(session)
+            node.advance(ms=600)  # past the 500 ms GO protection
+        assert nodeops.status(session)["cue"] == "3"
+    node.advance(ms=1_500)  # the cue state is saved within a second
+    boots = node.boots
+    node.power_cut()  # and back on: a reboot mid-show
+    node.wait_boot(boots + 1)
+    node.advance(ms=200)
+    with nodeops.connect(node.tty) as session:
+        st = nodeops.status(session)
+        assert st["mode"] == "standby" and st["resumed_after"] == "3", st
+        assert st["next"] == "3.5", st
+        assert any("resume" in text for text in log_texts(session))
+        assert nodeops.go(session)["cue"] == "3.5"  # GO runs the next cue, not cue 1
+        assert nodeops.status(session)["resumed_after"] == ""
+
+
+def press_to_first_changed_frame_ms(node) -> int:
+    """Press B1 (GO) and return ms from the press to the first DMX frame that differs."""
+    io = node.io
+    io.subscribe(dmx=True)
+    node.advance(ms=50)
+    before = io.frames[-1].slots
+    io.frames.clear()
+    t0 = io.state()["now_us"]
+    node.press("B1")
+    node.advance(ms=60)
+    node.release("B1")
+    node.advance(ms=40)
+    io.subscribe(dmx=False)
+    changed = [f.t_us for f in io.frames if f.slots != before]
+    assert changed, "GO never changed the DMX output"
+    return (changed[0] - t0) // 1000
+
+
+def go_latencies(fleet, node_id: str, show: bytes, presses: int) -> list[int]:
+    node = fleet.add(NodePlan(node_id, None), virtual=True)
+    fleet.start()
+    node.advance(ms=100)
+    with nodeops.connect(node.tty) as session:
+        nodeops.push(session, show, "stage", force_identity=True)
+    latencies = []
+    for _ in range(presses):
+        with nodeops.connect(node.tty) as session:
+            nodeops.goto(session, "2")
+        node.advance(ms=6_000)  # cue 2's fade is done: GO on B1 runs cue 3
+        latencies.append(press_to_first_changed_frame_ms(node))
+    return latencies
+
+
+def test_go_button_latency_is_deterministic_after_a_push_on_a_node_booted_without_a_show(
+    fleet, tmp_path
+) -> None:
+    """Debounce (10 ms) + one frame (23 ms) at most, and the same on two identical nodes: in
+    virtual time the button IRQ runs at the instant of the press, not at whichever timer comes
+    next (which depended on how the emulator's reads of the harness's requests fell)."""
+    show = demo_variant(tmp_path, "R1")
+    first = go_latencies(fleet, "stage", show, 6)
+    second = go_latencies(fleet, "stage2", show, 6)
+    assert max(first) <= 34, first
+    assert first == second, f"latencies differ between identical nodes: {first} {second}"

@@ -90,6 +90,8 @@ class Engine:
         self._full_look = True  # next GO sets the cue's whole tracked look, not only changes
         self._last_go = 0
         self._protecting = False  # _last_go is recent enough to refuse a GO
+        self._last_back = 0
+        self._back_protecting = False  # _last_back is recent enough to refuse a BACK
         self._auto_pending = False
         self._auto_at = 0
         self._cue_start = 0
@@ -243,19 +245,7 @@ class Engine:
         Current DMX levels are read back from the universe so the first GO fades from what
         is on stage. Relays: all off, limits reconfigured from the show, disarmed."""
         n = reader.n_params
-        if n > 512:
-            raise ShowError("show has %d parameters, a universe holds at most 512" % n)
-        if reader.n_relays > self.gov.n:
-            raise ShowError("show uses %d relays, this node has %d" % (reader.n_relays, self.gov.n))
-        n8 = 0
-        for p in range(n):  # validate everything before touching the running show
-            coarse, fine = reader.param(p)
-            if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
-                raise ShowError(
-                    "parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine)
-                )
-            if not fine:
-                n8 += 1
+        n8 = self.check(reader)  # validate everything before touching the running show
         if n > len(self.grp):
             self._alloc_params(n)
         lane8, lane16 = 0, n8
@@ -279,6 +269,26 @@ class Engine:
         self._stand_by(0)
         self.log.add(now, EV_SHOW_LOADED, reader.n_cues, n)
 
+    def check(self, reader):
+        """Raise ShowError if this engine cannot run the show; else its 8-bit parameter count.
+
+        Touches nothing: a pushed show is checked before it is committed."""
+        n = reader.n_params
+        if n > 512:
+            raise ShowError("show has %d parameters, a universe holds at most 512" % n)
+        if reader.n_relays > self.gov.n:
+            raise ShowError("show uses %d relays, this node has %d" % (reader.n_relays, self.gov.n))
+        n8 = 0
+        for p in range(n):
+            coarse, fine = reader.param(p)
+            if not 1 <= coarse <= 512 or fine > 512 or fine == coarse:
+                raise ShowError(
+                    "parameter %d has slots %d/%d: slots are 1..512" % (p, coarse, fine)
+                )
+            if not fine:
+                n8 += 1
+        return n8
+
     def _load_param(self, p, q, coarse, fine):
         self.lane_of[p] = q
         self.coarse[q] = coarse
@@ -295,8 +305,9 @@ class Engine:
         gov = self.gov
         gov.reset(now)
         for i in range(reader.n_relays):
-            _, _, max_on, min_off, window, pct, flags = reader.relay(i)
-            gov.configure(i, max_on, min_off, window, pct, flags, now)
+            _, label, max_on, min_off, window, pct, flags = reader.relay(i)
+            # Keyed by board pin label: the physical relay keeps its rest and duty history.
+            gov.configure(i, max_on, min_off, window, pct, flags, now, label)
 
     def _reset_groups(self):
         for g in range(self.max_groups):
@@ -314,6 +325,7 @@ class Engine:
         self._full_look = True
         self._auto_pending = False
         self._protecting = False
+        self._back_protecting = False
         self._cue_done = True
 
     def resume(self, index, now):
@@ -348,14 +360,21 @@ class Engine:
 
     def back(self, now):
         """Back to the previous cue's full look with that cue's own times (no relay actions,
-        no follow). Not subject to GO protection and does not restart it."""
+        no follow). A BACK within the show's GO protection time of the previous BACK is
+        refused (a double press goes back one cue, not two); GO protection is separate."""
         if self.reader is None or self.current < 1:
             self.log.add(
                 now, EV_BACK_REFUSED, self.current - 1, G_NO_SHOW if self.reader is None else G_END
             )
             return False
+        self._expire_protection(now)
+        if self._back_protecting:
+            self.log.add(now, EV_BACK_REFUSED, self.current - 1, G_PROTECT)
+            return False
         self._full_look = True
         self._run(self.current - 1, now, now, EV_BACK, False)
+        self._last_back = now
+        self._back_protecting = self.go_protect_ms > 0
         return True
 
     def goto(self, index, now):
@@ -445,7 +464,7 @@ class Engine:
         into the universe. Allocates nothing unless a follow/hang cue starts."""
         if self._auto_pending and ticks_diff(now, self._auto_at) >= 0:
             self._run_autos(now)
-        if self._protecting:
+        if self._protecting or self._back_protecting:
             self._expire_protection(now)
         if not self._cue_done and ticks_diff(now, self._cue_start) >= self._cue_total:
             self._cue_done = True  # stop comparing before the start tick can wrap
@@ -748,6 +767,8 @@ class Engine:
     def _expire_protection(self, now):
         if self._protecting and ticks_diff(now, self._last_go) >= self.go_protect_ms:
             self._protecting = False
+        if self._back_protecting and ticks_diff(now, self._last_back) >= self.go_protect_ms:
+            self._back_protecting = False
 
     def _number(self, i):
         if self.reader is None or not 0 <= i < self.n_cues:

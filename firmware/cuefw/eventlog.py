@@ -26,6 +26,7 @@ EV_BUTTON_DROPPED = const(18)  # a: button (event queue full: event lost)
 EV_BUTTON_HELD_AT_START = const(19)  # a: button pressed at the first sample: ignored
 EV_BACK_REFUSED = const(20)  # a: cue index asked for, b: G_* reason
 EV_GOTO_REFUSED = const(21)  # a: cue index asked for, b: G_* reason
+EV_SHOW_FAILED = const(22)  # a show on flash did not load (status load_error says why)
 
 NAMES = {
     EV_BOOT: "boot",
@@ -49,6 +50,7 @@ NAMES = {
     EV_BUTTON_HELD_AT_START: "button-held-at-start",
     EV_BACK_REFUSED: "back-refused",
     EV_GOTO_REFUSED: "goto-refused",
+    EV_SHOW_FAILED: "show-not-loaded",
 }
 
 # Reasons a relay went off or a request was refused (b of EV_RELAY_OFF / EV_RELAY_REFUSED).

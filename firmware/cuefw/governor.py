@@ -57,15 +57,23 @@ class RelayGovernor:
         self.has_cut = bytearray(n_relays)  # cut_at is meaningful
         self.off_since = array("i", bytes(4 * n_relays))
         self.resting = bytearray(n_relays)  # 1 while min_off has not yet elapsed
+        self.rest_ms = array("i", bytes(4 * n_relays))  # the rest under way (min_off at _off)
         # Duty history: HISTORY (start, end) on-intervals per relay, oldest first.
         self.h_start = array("i", bytes(4 * HISTORY * n_relays))
         self.h_end = array("i", bytes(4 * HISTORY * n_relays))
         self.h_len = bytearray(n_relays)
+        # The physical relay (board pin label) each index drives, and what reset() kept of
+        # each one's rest and duty history: a show reload must not clear min_off or duty.
+        self.key = [None] * n_relays
+        self.carried = {}
 
     # --- configuration -------------------------------------------------------------------
 
-    def configure(self, i, max_on_ms, min_off_ms, duty_window_ms, duty_pct, flags, now=0):
-        """Set relay i's limits (from the show's relay table); switches it off first."""
+    def configure(self, i, max_on_ms, min_off_ms, duty_window_ms, duty_pct, flags, now=0, key=None):
+        """Set relay i's limits (from the show's relay table); switches it off first.
+
+        `key` names the physical relay (its board pin label): if reset() kept that relay's
+        rest (min_off) and duty history, they carry over under the new limits."""
         self._check_index(i)
         if self.state[i]:
             self._off(i, now, R_RESET)
@@ -82,16 +90,51 @@ class RelayGovernor:
             self.budget[i] = window // 100 * pct + window % 100 * pct // 100
         self.resting[i] = 0
         self.h_len[i] = 0
+        self.key[i] = key
+        kept = self.carried.get(key) if key is not None else None
+        if kept is not None:
+            self._restore(i, kept, now)
 
     def reset(self, now):
-        """Every relay off (logged if it was on) and unconfigured; disarmed. For show loads."""
+        """Every relay off (logged if it was on) and unconfigured; disarmed. For show loads.
+
+        What each keyed relay needs to stay within its limits (when it went off, whether it
+        is still resting, its duty history) is kept for configure() to carry over."""
+        carried = {}
         for i in range(self.n):
             if self.state[i]:
                 self._off(i, now, R_RESET)
+            if self.key[i] is not None and self.flags[i] & _CONFIGURED:
+                carried[self.key[i]] = self._keep(i)
             self.flags[i] = 0
             self.resting[i] = 0
             self.h_len[i] = 0
+            self.key[i] = None
+        self.carried = carried
         self.armed = False
+
+    def _keep(self, i):
+        base = i * HISTORY
+        n = self.h_len[i]
+        hist = [(self.h_start[base + k], self.h_end[base + k]) for k in range(n)]
+        rest = self.rest_ms[i] if self.resting[i] else 0
+        return (self.off_since[i], rest, hist)
+
+    def _restore(self, i, kept, now):
+        """Carry a relay's rest and duty history over a reload. The rest lasts the longer of
+        the old and the new min_off: a pushed show cannot shorten a rest already begun."""
+        off_since, rest, hist = kept
+        if rest and ticks_diff(now, off_since) < max(rest, self.min_off[i]):
+            self.off_since[i] = off_since
+            self.rest_ms[i] = max(rest, self.min_off[i])
+            self.resting[i] = 1
+        base = i * HISTORY
+        n = 0
+        for start, end in hist[-HISTORY:]:
+            self.h_start[base + n] = start
+            self.h_end[base + n] = end
+            n += 1
+        self.h_len[i] = n
 
     def _check_index(self, i):
         if not 0 <= i < self.n:
@@ -175,7 +218,7 @@ class RelayGovernor:
             if state[i]:
                 if self.has_cut[i] and ticks_diff(now, self.cut_at[i]) >= 0:
                     self._off(i, now, self._cut_reason(i, now))
-            elif self.resting[i] and ticks_diff(now, self.off_since[i]) >= self.min_off[i]:
+            elif self.resting[i] and ticks_diff(now, self.off_since[i]) >= self.rest_ms[i]:
                 # Stop comparing against off_since before ticks wrap make it look recent.
                 self.resting[i] = 0
             if self.h_len[i]:
@@ -213,7 +256,7 @@ class RelayGovernor:
             return R_NO_RELAY
         if self.flags[i] & RELAY_REQUIRES_ARM and not self.armed:
             return R_NOT_ARMED
-        if self.resting[i] and ticks_diff(now, self.off_since[i]) < self.min_off[i]:
+        if self.resting[i] and ticks_diff(now, self.off_since[i]) < self.rest_ms[i]:
             return R_MIN_OFF
         if self.window[i] and self._duty_left(i, now) <= 0:
             return R_DUTY
@@ -266,6 +309,7 @@ class RelayGovernor:
         self.has_cut[i] = 0
         self.off_since[i] = now
         self.resting[i] = 1 if self.min_off[i] else 0
+        self.rest_ms[i] = self.min_off[i]
         if self.window[i]:
             self._remember(i, self.on_since[i], now)
         self.log.add(now, EV_RELAY_OFF, i, reason)

@@ -9,8 +9,12 @@
 #         if node.want_repl: leave the show loop (relays off) so the REPL takes the port
 from cuefw import showfile
 from cuefw.engine import MODE_NAMES
-from cuefw.eventlog import GO_REASONS, cue_text, describe
+from cuefw.eventlog import EV_SHOW_FAILED, GO_REASONS, cue_text, describe
 from cuefw.store import LIVE
+
+
+def _hex(raw):
+    return "".join("%02x" % b for b in raw)
 
 
 class EngineNode:
@@ -30,20 +34,49 @@ class EngineNode:
         self.want_repl = False
         self.dmx_fps = 0  # set by the DMX task (frames per second, integer)
         self.load_error = ""
+        self.resumed_after = -1  # cue number live before the reset we resumed from (-1: none)
 
     # --- show loading ----------------------------------------------------------------------
 
     def boot(self, now):
-        """Load the newest show that verifies (finishing an interrupted commit first)."""
-        path = self.store.boot()
-        if path is not None:
+        """Load the newest show that verifies and loads (finishing an interrupted commit
+        first): show.bin, else show.prev. Never raises; load_error says what failed."""
+        self.store.boot()
+        failed = ""
+        for path in self.store.candidates():
+            if self._try_load(path, now):
+                if failed:  # running the fallback: say why the newer show is not running
+                    self.load_error = failed + " (running %s)" % path.rsplit("/", 1)[-1]
+                return path
+            failed = failed or self.load_error
+        return None
+
+    def _try_load(self, path, now):
+        try:
             self._load(path, now)
-        return path
+            return True
+        except Exception as e:  # a show that cannot load must not stop the node
+            self.load_error = "%s: %s" % (path.rsplit("/", 1)[-1], e)
+            self.log_.add(now, EV_SHOW_FAILED, 0, 0)
+            print("cuenode: show not loaded:", self.load_error)
+            return False
+
+    def check_show(self, path):
+        """Raise (ShowError, ValueError...) if this node cannot run the show at `path`:
+        format, engine limits (parameters, relay count) and this board's pin labels."""
+        with open(path, "rb") as f:
+            reader = showfile.ShowReader(f)
+            self.engine.check(reader)
+            self.check_board(reader)
+
+    def check_board(self, reader):
+        """Board-specific checks (main.App: relay and button labels). Raise to refuse."""
 
     def _load(self, path, now):
         f = open(path, "rb")
         try:
             reader = showfile.ShowReader(f)
+            self.check_board(reader)  # before the engine switches: a refusal changes nothing
             self.engine.load(reader, now)
         except Exception as e:
             f.close()
@@ -53,6 +86,7 @@ class EngineNode:
         self.f, self.reader = f, reader
         self.info = (reader.show_name, showfile.content_hash(f))
         self.load_error = ""
+        self.resumed_after = -1
         if old is not None:
             old.close()
 
@@ -66,13 +100,42 @@ class EngineNode:
         return False
 
     def poll(self, now):
-        """Called by the main loop: switch to a waiting show once the running fade is done."""
+        """Called by the main loop: switch to a waiting show once the running fade is done.
+        Never raises (it runs in the DMX task): a failed switch keeps the running show."""
         if self.pending and not self.engine.fading:
             self.pending = False
-            self._load(self.store.path(LIVE), now)
+            self._try_load(self.store.path(LIVE), now)
 
     def show_info(self):
         return self.info
+
+    # --- resume after a reset: main.py persists cue_state() and feeds it back at boot -----
+
+    def cue_state(self):
+        """One line naming the show and where it is ("<hash> <next index> <current cue
+        number>"), or None without a show. Written to flash when it changes."""
+        if self.info is None:
+            return None
+        e = self.engine
+        # standing by after a resume: keep naming the cue live before the reset (a second
+        # reset before the next GO must still say where the show was)
+        number = e.current_number if e.current >= 0 else self.resumed_after
+        return "%s %d %d" % (_hex(self.info[1]), e.next_index, number)
+
+    def resume_from(self, state, now):
+        """After a reset: stand by where the saved cue_state() line says, GO required.
+        Ignored (False) if it is for another show, at the start, or unreadable."""
+        words = state.split()
+        if len(words) != 3 or self.info is None or words[0] != _hex(self.info[1]):
+            return False
+        try:
+            index, number = int(words[1]), int(words[2])
+        except ValueError:
+            return False
+        if index <= 0 or index >= self.engine.n_cues or not self.engine.resume(index, now):
+            return False
+        self.resumed_after = number
+        return True
 
     # --- commands: a refusal raises ValueError with the engine's logged reason -----------
 
@@ -133,11 +196,13 @@ class EngineNode:
             "dmx_fps": self.dmx_fps,
             "uptime_s": ((now - self.boot_tick) & 0x3FFFFFFF) // 1000,
             "show": info[0] if info else "",
-            "show_hash": "".join("%02x" % b for b in info[1]) if info else "",
+            "show_hash": _hex(info[1]) if info else "",
             "pending_show": self.pending,
             "fw_version": self.fw_version,
             "board": self.board,
             "load_error": self.load_error,
+            # standing by after a reset: the cue that was live before it (GO runs "next")
+            "resumed_after": cue_text(self.resumed_after) if e.current < 0 else "",
         }
 
     def _relays(self, now):

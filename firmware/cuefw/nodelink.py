@@ -54,6 +54,8 @@ class NodeLink:
         self.last_response = None
         self.duplicates = 0
         self.waiting_sha = None  # hash of a committed show the engine has not switched to yet
+        if store.check is None:  # a pushed show this node cannot run is refused before commit
+            store.check = getattr(node, "check_show", None)
         self.requests = 0
         self._handlers = {
             link.T_HELLO: self._hello,

@@ -123,6 +123,10 @@ class Store:
         self.deflated = False
         self.received = 0  # contiguous bytes of the transfer written so far
         self.job = None  # a commit in progress (generator), see commit_step
+        # check(path) raises if the node cannot run a verified show (labels this board lacks,
+        # too many relays...): called before the commit point, so a refused show never
+        # replaces the live one. Set by the node (NodeLink wires EngineNode.check_show).
+        self.check = None
 
     def path(self, name):
         return self.root + "/" + name
@@ -273,7 +277,23 @@ class Store:
             self.abort()
             raise StoreError(link.E_HASH, "received show does not match its SHA-256; push it again")
         yield
+        self._check_runs(name)
         self.commit_verified(name)
+
+    def _check_runs(self, name):
+        if self.check is None:
+            return
+        try:
+            self.check(self.path(name))
+        except Exception as e:  # ShowError, ValueError, KeyError...: refused, nothing changed
+            _remove(self.path(INF))
+            self.abort()
+            raise StoreError(link.E_BAD_REQUEST, "show cannot run on this node: %s" % e)
+
+    def candidates(self):
+        """Paths of the shows to try at boot, best first: show.bin, then show.prev (each only
+        if it verifies). Call boot() first: it finishes an interrupted commit."""
+        return [self.path(name) for name in (LIVE, PREV) if self.verifies(name)]
 
     def _inflate_job(self):
         """Inflate show.tmp into show.inf a block at a time (a broken stream fails here or in

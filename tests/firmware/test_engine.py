@@ -8,6 +8,7 @@ from cuefw.engine import MODE_RUNNING, MODE_STANDBY, MODE_STOPPED, Engine
 from cuefw.eventlog import (
     EV_AUTO_GO,
     EV_BACK,
+    EV_BACK_REFUSED,
     EV_GO,
     EV_GO_REFUSED,
     EV_GOTO_REFUSED,
@@ -290,6 +291,19 @@ def test_back_runs_previous_cue_look_with_its_own_time():
     assert at(eng, uni, 12_000)[:2] == [255, 0]
     assert not eng.back(12_100)  # nothing before cue 1
     assert eng.go(12_200) and eng.current == 1  # BACK does not start GO protection
+
+
+def test_a_double_press_of_back_goes_back_one_cue():
+    eng, _, _, log = make("fade.cnshow")  # go_protect_ms = 500
+    for t in (0, 1000, 2000):
+        assert eng.go(t)
+    assert eng.current == 2
+    assert eng.do(BTN_BACK, 0, 10_000) and eng.current == 1
+    assert not eng.do(BTN_BACK, 0, 10_150)  # the bounce / double press: refused, logged
+    assert eng.current == 1 and last(log)[1:] == (EV_BACK_REFUSED, 0, G_PROTECT)
+    assert eng.go(10_200) and eng.current == 2  # GO is not held up by a BACK
+    assert eng.back(10_499) is False and eng.current == 2
+    assert eng.back(10_500) and eng.current == 1  # protection time over
 
 
 def test_goto_and_fire_set_the_full_tracked_look():

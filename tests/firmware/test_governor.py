@@ -240,3 +240,60 @@ def test_can_switch_on_reports_the_reason_without_acting():
     assert gov.can_switch_on(FOG, 0) == R_NOT_ARMED
     assert gov.can_switch_on(HOUSE, 0) == 0
     assert log.seq == n
+
+
+def reload(gov, now, fog_key="R1", fog_min_off=2000):
+    """What a show load does: reset, then configure every relay with its board pin label."""
+    gov.reset(now)
+    gov.configure(
+        FOG, 3000, fog_min_off, 10_000, 50, RELAY_REQUIRES_ARM | RELAY_HAZARD, now, fog_key
+    )
+
+
+def test_a_reload_keeps_the_physical_relays_min_off():
+    gov, log = make()
+    gov.configure(FOG, 3000, 2000, 10_000, 50, RELAY_REQUIRES_ARM | RELAY_HAZARD, 0, "R1")
+    gov.arm(0)
+    gov.request(FOG, True, 0)
+    gov.request(FOG, False, 1000)
+    reload(gov, 1100)
+    gov.arm(1100)
+    assert not gov.request(FOG, True, 1200), "a reload cleared min_off"
+    assert last(log)[1:] == (EV_RELAY_REFUSED, FOG, R_MIN_OFF)
+    assert not gov.request(FOG, True, 2999)
+    assert gov.request(FOG, True, 3000)
+
+
+def test_a_reload_switching_a_relay_off_starts_its_rest_and_cannot_shorten_it():
+    gov, log = make()
+    gov.configure(FOG, 3000, 2000, 10_000, 50, RELAY_REQUIRES_ARM | RELAY_HAZARD, 0, "R1")
+    gov.arm(0)
+    gov.request(FOG, True, 0)
+    reload(gov, 500, fog_min_off=0)  # the new show asks for no rest: the begun one stands
+    gov.arm(600)
+    assert not gov.request(FOG, True, 600)
+    assert last(log)[3] == R_MIN_OFF
+    assert gov.request(FOG, True, 2500)
+
+
+def test_a_reload_keeps_the_duty_history():
+    gov, log = make()
+    gov.configure(FOG, 3000, 0, 10_000, 50, RELAY_REQUIRES_ARM | RELAY_HAZARD, 0, "R1")
+    gov.arm(0)
+    gov.request(FOG, True, 0)
+    gov.tick(3000)  # max_on cut: 3 s of the 5 s budget used
+    reload(gov, 3100, fog_min_off=0)
+    gov.arm(3100)
+    assert gov.request(FOG, True, 3200)
+    assert gov.remaining_on_ms(FOG, 3200) == 2000, "a reload cleared the duty history"
+
+
+def test_a_relay_moved_to_another_pin_starts_fresh():
+    gov, log = make()
+    gov.configure(FOG, 3000, 2000, 10_000, 50, RELAY_REQUIRES_ARM | RELAY_HAZARD, 0, "R1")
+    gov.arm(0)
+    gov.request(FOG, True, 0)
+    gov.request(FOG, False, 1000)
+    reload(gov, 1100, fog_key="R2")  # another physical relay: it has not been on
+    gov.arm(1100)
+    assert gov.request(FOG, True, 1200)

@@ -12,6 +12,7 @@ from cuefw.eventlog import EventLog
 from cuefw.governor import RelayGovernor
 from cuefw.nodeapi import EngineNode, cue_text
 from cuefw.nodelink import NodeLink
+from cuefw.showfile import ShowError
 from cuefw.store import Store
 from cuefw.universe import Universe
 
@@ -45,13 +46,24 @@ def fresh_dir():
     return path
 
 
-def make(node_id="fade", root=None):
+class BoardNode(EngineNode):
+    """An EngineNode on a board without the pin labels in `missing` (like main.App)."""
+
+    missing = ()
+
+    def check_board(self, reader):
+        for i in range(reader.n_buttons):
+            if reader.button(i)[0] in self.missing:
+                raise ShowError(f"button {reader.button(i)[0]} is not on this board")
+
+
+def make(node_id="fade", root=None, relays=4, cls=EngineNode):
     log = EventLog(64)
     uni = Universe()
-    gov = RelayGovernor(4, log)
+    gov = RelayGovernor(relays, log)
     eng = Engine(uni, gov, log)
     store = Store(root or fresh_dir(), hashlib.sha256, max_size=65536)
-    node = EngineNode(eng, gov, log, store, node_id, "emulator", "0.1.0", 0)
+    node = cls(eng, gov, log, store, node_id, "emulator", "0.1.0", 0)
     return node, NodeLink(node, store, 512, 4), uni
 
 
@@ -65,6 +77,15 @@ class Host:
         out = self.nl.feed(link.encode(ftype, self.seq, payload), now)
         f = _RX.feed(out)[0]
         return f.payload[0], bytes(f.payload[1:])
+
+    def push_refused(self, data, now=0):
+        """Push a show the node must refuse at commit; the refusal's (status, text)."""
+        st, r = self.ask(link.T_PUSH_BEGIN, link.pack_begin(len(data), data[-32:], "fade", 0), now)
+        for off in range(0, len(data), 512):
+            self.ask(link.T_PUSH_CHUNK, struct.pack("<I", off) + data[off : off + 512], now)
+        st, r = self.ask(link.T_PUSH_COMMIT, bytes([0]), now)
+        assert st != link.OK, r
+        return st, r.decode()
 
     def push(self, data, now=0, flags=0):
         st, r = self.ask(link.T_PUSH_BEGIN, link.pack_begin(len(data), data[-32:], "fade", 0), now)
@@ -164,3 +185,87 @@ def test_log_pages_with_node_timestamps():
     assert got["events"][0][0] == 7 and got["next"] == len(got["events"])
     st, r = host.ask(link.T_LOG, struct.pack("<IH", got["next"], 10))
     assert json.loads(r)["events"] == []
+
+
+def _files(node):
+    return sorted(os.listdir(node.store.root))
+
+
+def test_a_show_with_too_many_relays_is_refused_before_the_commit():
+    node, nl, uni = make(relays=2)  # relays.cnshow uses 3
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    live = node.store.content_hash("show.bin")
+    st, text = host.push_refused(blob("relays.cnshow"))
+    assert st == link.E_BAD_REQUEST
+    assert "cannot run on this node" in text and "3 relays" in text, text
+    assert node.store.content_hash("show.bin") == live, "the refused show replaced the live one"
+    assert node.show_info()[0] == "fade timing"
+    assert "show.new" not in _files(node) and "show.tmp" not in _files(node)
+
+
+def test_a_show_with_a_button_this_board_lacks_is_refused_before_the_commit():
+    node, nl, uni = make(cls=BoardNode)
+    node.missing = ("B4",)  # relays.cnshow has buttons B1..B4
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    st, text = host.push_refused(blob("relays.cnshow"))
+    assert st == link.E_BAD_REQUEST and "button B4" in text, text
+    assert node.show_info()[0] == "fade timing"
+    assert host.ask(link.T_GO, b"", 10)[0] == link.OK  # the old show still runs
+
+
+def test_boot_falls_back_to_the_previous_show_when_the_live_one_does_not_load():
+    node, nl, uni = make()
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    host.push(blob("relays.cnshow"))  # show.bin: relays, show.prev: fade
+    again, nl2, uni2 = make(root=node.store.root, relays=2)  # a node with 2 relays
+    assert again.boot(0) == node.store.path("show.prev")
+    assert again.show_info()[0] == "fade timing"
+    st = again.status(0)
+    assert "show.bin" in st["load_error"] and "running show.prev" in st["load_error"], st
+    assert "show-not-loaded" in [text for _, text in again.log(0, 100)[0]]
+
+
+def test_boot_with_no_loadable_show_runs_without_one():
+    node, nl, uni = make()
+    Host(nl).push(blob("relays.cnshow"))
+    again, nl2, uni2 = make(root=node.store.root, relays=2)
+    assert again.boot(0) is None  # does not raise
+    assert again.show_info() is None and "3 relays" in again.status(0)["load_error"]
+
+
+def test_a_pending_switch_that_fails_keeps_the_running_show():
+    node, nl, uni = make(cls=BoardNode)
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    host.ask(link.T_GO, b"", 0)
+    node.engine.tick(500)
+    assert host.push(blob("relays.cnshow"), now=500) == {"switched": False}
+    node.missing = ("B1",)  # the load now fails (as a board fault would)
+    node.engine.tick(5000)
+    node.poll(5000)  # must not raise: it runs inside the DMX task
+    assert not node.pending and node.show_info()[0] == "fade timing"
+    assert "button B1" in node.status(5000)["load_error"]
+
+
+def test_cue_state_resumes_the_same_show_only():
+    node, nl, uni = make()
+    host = Host(nl)
+    host.push(blob("fade.cnshow"))
+    assert node.cue_state().endswith(" 0 -1")  # standing by at the first cue
+    host.ask(link.T_GO, b"", 0)
+    state = node.cue_state()
+    again, nl2, uni2 = make(root=node.store.root)
+    again.boot(0)
+    assert again.resume_from(state, 10)
+    st = again.status(10)
+    assert st["resumed_after"] == "1" and st["next"] == "2" and st["mode"] == "standby", st
+    assert again.cue_state() == state  # a second reset before any GO resumes the same way
+    assert again.engine.go(20) and again.engine.current_number == 2000
+    assert again.status(30)["resumed_after"] == ""
+    other, nl3, uni3 = make(root=node.store.root)
+    other.boot(0)
+    assert not other.resume_from("00" * 32 + " 1 1000", 0)  # another show's state
+    assert not other.resume_from("garbage", 0) and not other.resume_from("", 0)

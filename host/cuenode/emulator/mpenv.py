@@ -74,6 +74,9 @@ class Environment:
 
     # -- module table -------------------------------------------------------------------
     def reset_modules(self) -> None:
+        for timer in getattr(self, "timers", ()):  # a soft reset stops every machine.Timer
+            timer.deinit()
+        self.timers: list[Any] = []
         self.modules.clear()
         self.fs.cwd = "/"
         self.kbd_intr_char = 3
@@ -192,6 +195,42 @@ class Environment:
             def feed(self) -> None:
                 env.hw.wdt_feed()
 
+        class Timer:
+            """Soft timer on node time: the callback runs from the event loop, like a
+            MicroPython soft IRQ (between bytecodes). Stopped by a soft reset."""
+
+            ONE_SHOT, PERIODIC = 0, 1
+
+            def __init__(self, id: int = -1, **kw: Any) -> None:  # noqa: A002
+                self._gen = 0
+                env.timers.append(self)
+                if kw:
+                    self.init(**kw)
+
+            def init(
+                self, *, mode: int = 1, period: int = -1, freq: int = -1, callback: Any = None
+            ) -> None:
+                self.deinit()
+                period_us = 1_000_000 // freq if freq > 0 else max(1, period) * 1000
+                self._arm(self._gen, mode, period_us, callback)
+
+            def _arm(self, gen: int, mode: int, period_us: int, callback: Any) -> None:
+                def fire() -> None:
+                    if gen != self._gen:
+                        return  # deinit() or init() since
+                    if mode == Timer.PERIODIC:
+                        self._arm(gen, mode, period_us, callback)
+                    try:
+                        if callback is not None:
+                            callback(self)
+                    except Exception as exc:  # noqa: BLE001 - printed, as MicroPython does
+                        env.serial.write(env.format_exception(exc).encode())
+
+                env.loop.call_at(env.loop.clock.now_us() + period_us, fire)
+
+            def deinit(self) -> None:
+                self._gen += 1
+
         def reset() -> None:
             raise HardReset()
 
@@ -202,6 +241,7 @@ class Environment:
             "machine",
             Pin=Pin,
             WDT=WDT,
+            Timer=Timer,
             reset=reset,
             soft_reset=soft_reset,
             unique_id=lambda: self.fs.root.encode()[-8:],

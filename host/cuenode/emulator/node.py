@@ -77,7 +77,8 @@ class Node:
 
     def soft_reset(self, friendly: bool) -> None:
         self.serial.write(b"MPY: soft reboot\r\n")
-        self.hw.wdt_timeout_ms = 0  # see docs/emulator.md: the emulated WDT stops here
+        # The watchdog keeps running across a soft reset, as on an RP2040 or ESP32: only a
+        # hard reset or power cut stops it (see docs/emulator.md).
         self.boot(friendly)
 
     def run_file(self, rel: str) -> None:

@@ -234,7 +234,12 @@ class Loop:
         self._poll_io(timeout)
 
     def advance_to(self, target_us: int) -> None:
-        """Virtual time: run every timer due up to target_us in order, then stop there."""
+        """Virtual time: run every timer due up to target_us in order, then stop there.
+
+        Work already ready (a pin IRQ scheduled by a `drive` handled just before) runs first,
+        at the current time: else it would run at the first timer's time, and when that is
+        depends on whether the advance request arrived in the same read as the drive."""
+        self._run_ready()
         while True:
             nxt = self.next_timer_us()
             if nxt is None or nxt > target_us:
