@@ -21,7 +21,7 @@ from cuenode.paths import EXAMPLES_DIR
 ROOT = Path(__file__).resolve().parent.parent
 MPREMOTE = str(Path(sys.executable).parent / "mpremote")
 CUENODE = str(Path(sys.executable).parent / "cuenode")
-RUNTIMES = ["cpython"]
+RUNTIMES = ["cpython", "micropython"]
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -51,6 +51,18 @@ def mpremote(port: str, *args: str, timeout: float = 30) -> subprocess.Completed
     )
 
 
+@pytest.fixture(params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Both runtimes: the firmware on CPython, and on MicroPython 1.27 (WebAssembly, Node)."""
+    return request.param
+
+
+def cpython_only(runtime: str, reason: str) -> None:
+    """Skip this test's micropython run, saying why (listed in docs/emulator.md)."""
+    if runtime == "micropython":
+        pytest.skip("--runtime micropython: " + reason)
+
+
 @pytest.fixture(scope="module", params=RUNTIMES)
 def fleet(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Three virtual-time nodes: 'demo' (example show), 'fader' (10-min fade), 'blank'."""
@@ -65,9 +77,9 @@ def fleet(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     fl.stop()
 
 
-def test_nodes_have_ptys_symlinks_and_stop_cleanly(tmp_path: Path) -> None:
+def test_nodes_have_ptys_symlinks_and_stop_cleanly(tmp_path: Path, runtime: str) -> None:
     shows = compile_show_file(EXAMPLES_DIR / "demo.yaml")
-    fl = Fleet(tmp_path)
+    fl = Fleet(tmp_path, runtime=runtime)
     plans = plan_nodes(3, shows)
     assert [p.node_id for p in plans] == ["stage", "stage-2", "stage-3"]
     nodes = [fl.add(p, virtual=True) for p in plans]
@@ -330,8 +342,8 @@ def test_corrupted_serial_bytes(fleet: Fleet) -> None:
     assert mpremote(node.tty, "eval", "7*6").stdout.strip() == "42"
 
 
-def test_baud_pacing(tmp_path: Path) -> None:
-    fl = Fleet(tmp_path)
+def test_baud_pacing(tmp_path: Path, runtime: str) -> None:
+    fl = Fleet(tmp_path, runtime=runtime)
     slow = fl.add(NodePlan("slow", None), virtual=True, baud=38400)
     fl.start()
     try:
@@ -348,9 +360,9 @@ def test_baud_pacing(tmp_path: Path) -> None:
         fl.stop()
 
 
-def test_real_time_frames(tmp_path: Path) -> None:
+def test_real_time_frames(tmp_path: Path, runtime: str) -> None:
     """The one wall-clock test: a real-time node keeps ~43.5 frames/s with sane gaps."""
-    fl = Fleet(tmp_path)
+    fl = Fleet(tmp_path, runtime=runtime)
     node = fl.add(NodePlan("rt", fade_show("rt", up_ms=2000)))
     fl.start()
     try:

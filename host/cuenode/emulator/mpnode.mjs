@@ -122,6 +122,8 @@ const emu_js = {
     const msg = frameMsg(lastFrame);
     for (const c of clients) if (c.dmx) send(c, msg);
   },
+  virtual() { return !!args.virtual; },
+  jump_us(us) { vnow += Math.max(0, us) / 1000; },
   publish(text) { Object.assign(probe, JSON.parse(text)); },
 };
 
@@ -248,8 +250,33 @@ def _emu_exec(src, mode):
         import io
         s = io.StringIO()
         sys.print_exception(e, s)
-        return s.getvalue()
+        lines = s.getvalue().split('\\n')
+        return '\\n'.join(l for l in lines if not l.endswith(('in _emu_exec', 'in _emu_errno')))
     return ''
+# The build's file system (Emscripten) raises WASI errno numbers (ENOENT = 44) where its own
+# errno module and every MicroPython program expect the POSIX ones (ENOENT = 2).
+import os, builtins
+_WASI = {44: 2, 20: 17, 31: 21, 54: 20, 55: 39, 28: 22, 8: 9, 63: 1, 29: 5, 51: 28}
+def _emu_fix(f):
+    def _emu_errno(*a):
+        try:
+            return f(*a)
+        except OSError as e:
+            if e.errno in _WASI:
+                raise OSError(_WASI[e.errno]) from None
+            raise
+    return _emu_errno
+for _n in ('stat', 'listdir', 'ilistdir', 'remove', 'rename', 'mkdir', 'rmdir', 'chdir', 'statvfs'):
+    if hasattr(os, _n):
+        setattr(os, _n, _emu_fix(getattr(os, _n)))
+builtins.open = _emu_fix(open)
+# The port's blocking sleeps spin on the JS clock, which stands still on virtual time: there
+# they jump it, as on the CPython runtime (mpremote's reset does time.sleep_ms(100)).
+import time
+if emu_js.virtual():
+    time.sleep_ms = lambda ms: emu_js.jump_us(ms * 1000)
+    time.sleep_us = lambda us: emu_js.jump_us(us)
+    time.sleep = lambda s: emu_js.jump_us(int(s * 1000000))
 `);
 const py = (name) => mp.globals.get(name);
 
@@ -415,6 +442,8 @@ serial.on("data", (data) => {
   }
 });
 serial.on("end", () => process.exit(0));
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref(); // supervisor gone
 serial.on("error", () => process.exit(0));
 
 // ---- world socket -------------------------------------------------------------------------
