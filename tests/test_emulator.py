@@ -190,7 +190,10 @@ def test_ten_minute_fade_in_virtual_time(fleet: Fleet) -> None:
     expected = [round(255 * m / 10) for m in range(1, 11)]
     assert all(abs(a - b) <= 1 for a, b in zip(levels, expected, strict=True)), levels
     assert levels[-1] == 255
-    assert elapsed < 1.0, f"10 virtual minutes took {elapsed:.2f} s"
+    # CPython runtime: about 0.25 s. The WebAssembly interpreter computes all 26 000 frames
+    # of the 10 minutes too, about 20x slower (docs/emulator.md, Runtimes).
+    limit = 1.0 if fleet.runtime == "cpython" else 10.0
+    assert elapsed < limit, f"10 virtual minutes took {elapsed:.2f} s"
 
 
 def test_frames_are_paced_on_virtual_time(fleet: Fleet) -> None:
@@ -415,6 +418,11 @@ def test_watchdog_resets_a_node_whose_loop_stops_feeding_it(fleet: Fleet) -> Non
 
 
 def test_ctrl_c_interrupts_a_busy_loop_sent_to_the_raw_repl(fleet: Fleet) -> None:
+    cpython_only(
+        fleet.runtime,
+        "code that never yields holds the JS thread the interpreter runs on; nothing can "
+        "deliver Ctrl-C to it (that would need the build in a worker with shared memory)",
+    )
     node = fleet.node("blank")
     with serial.Serial(node.tty, timeout=5) as port:
         port.write(b"\x03\x01")

@@ -10,6 +10,7 @@
 // hello, state, subscribe, last_frame, advance (virtual time), drive. The serial is the
 // interpreter's own REPL (replProcessChar) once the firmware is stopped with Ctrl-C.
 // Not here (see docs/emulator.md): the serial link task, flash-write faults, bounce.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -26,6 +27,7 @@ const { loadMicroPython } = await import(args.mp);
 
 // ---- clock: real, or virtual (Date.now and setTimeout replaced) ---------------------------
 const realNow = Date.now.bind(Date);
+const realSetTimeout = globalThis.setTimeout;
 const t0 = realNow();
 let vnow = 0;
 const timers = [];
@@ -69,8 +71,21 @@ async function advance(ms) {
     vnow = Math.max(vnow, t.at);
     t.fn();
     await new Promise((r) => setImmediate(r)); // let the interpreter's promise chains run
+    if (wdtBitten()) return "WatchdogReset";
   }
   vnow = target;
+  return wdtBitten() ? "WatchdogReset" : null;
+}
+
+// Work scheduled by the emulator itself (button bounce) at a node time in microseconds.
+function atUs(us, fn) {
+  if (args.virtual) timers.push({ at: us / 1000, seq: ++timerSeq, fn });
+  else realSetTimeout(fn, Math.max(0, (us - nowUs()) / 1000));
+}
+const wdtBitten = () => wdt.timeout > 0 && nowUs() - wdt.fed > wdt.timeout * 1000;
+function watchdogReset() {
+  syncOut("", args.flash);
+  process.exit(4);
 }
 
 // ---- hardware -----------------------------------------------------------------------------
@@ -446,6 +461,50 @@ const parent = process.ppid;
 setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref(); // supervisor gone
 serial.on("error", () => process.exit(0));
 
+// ---- faults: contact bounce, power cut at the k-th flash write ------------------------------
+function drive(g, lvl) { const b = level(pin(g)); pin(g).drive = lvl; emitPin(g, b); }
+function bounce(cmd) {
+  // Irregular toggles 0.1-1.5 ms apart for `ms` of node time, then settle (as world.py).
+  let seed = (cmd.seed ?? 1) >>> 0;
+  const rand = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296; };
+  const start = nowUs(), end = start + cmd.ms * 1000;
+  let t = start, lvl = cmd.level, toggles = 0;
+  for (;;) {
+    t += 100 + Math.floor(rand() * 1401);
+    if (t >= end) break;
+    const v = lvl;
+    atUs(t, () => drive(cmd.gpio, v));
+    lvl = 1 - lvl; toggles += 1;
+  }
+  atUs(end, () => drive(cmd.gpio, cmd.level));
+  return { toggles, settle_us: end };
+}
+
+// Every write(), rename, remove, mkdir, rmdir on the node's file system counts; the k-th
+// write lands half its bytes, the file system is mirrored to the flash directory exactly as
+// it is at that moment, and the process dies (SIGKILL), as the power would.
+let flashWrites = 0;
+let cutAt = -1;
+function countWrite() { flashWrites += 1; return flashWrites === cutAt; }
+function powerCut() {
+  syncOut("", args.flash);
+  // From outside (kill(1)): the supervisor must see a death by SIGKILL, as for its own cuts.
+  execFileSync("kill", ["-KILL", String(process.pid)]);
+}
+const fsWrite = mp.FS.write;
+mp.FS.write = function (stream, buffer, offset, length, ...rest) {
+  if (!countWrite()) return fsWrite.call(this, stream, buffer, offset, length, ...rest);
+  fsWrite.call(this, stream, buffer, offset, length >> 1, ...rest);
+  powerCut();
+};
+for (const name of ["rename", "unlink", "mkdir", "rmdir"]) {
+  const orig = mp.FS[name];
+  mp.FS[name] = function (...a) {
+    if (countWrite()) powerCut();
+    return orig.apply(this, a);
+  };
+}
+
 // ---- world socket -------------------------------------------------------------------------
 function json(obj) { const p = Buffer.from("J" + JSON.stringify(obj)); return Buffer.concat([u32(p.length), p]); }
 function u32(n) { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; }
@@ -467,12 +526,21 @@ async function command(c, cmd) {
   else if (op === "state") {
     const p = {}, m = {};
     for (const [g, s] of [...pins.entries()].sort((a, b) => a[0] - b[0])) { p[g] = level(s); m[g] = s.mode; }
-    Object.assign(reply, { pins: p, modes: m, frames, probe, now_us: nowUs(), repl: repl.mode, flash_writes: 0 });
+    Object.assign(reply, { pins: p, modes: m, frames, probe, now_us: nowUs(), repl: repl.mode, flash_writes: flashWrites });
   } else if (op === "last_frame") { if (lastFrame) return send(c, frameMsg(lastFrame)); reply.frame = null; }
   else if (op === "advance") {
     if (!args.virtual) Object.assign(reply, { ok: false, error: "advance needs a node started with virtual time" });
-    else { await advance((cmd.ms || 0) + (cmd.us || 0) / 1000); reply.now_us = nowUs(); }
-  } else if (op === "drive") { const b = level(pin(cmd.gpio)); pin(cmd.gpio).drive = cmd.level; emitPin(cmd.gpio, b); await new Promise((r) => setImmediate(r)); }
+    else {
+      const why = await advance((cmd.ms || 0) + (cmd.us || 0) / 1000);
+      reply.now_us = nowUs();
+      if (why) { // answer first so the harness is never left waiting, then go down
+        reply.interrupted = why;
+        return c.sock.write(json(reply), watchdogReset);
+      }
+    }
+  } else if (op === "bounce") Object.assign(reply, bounce(cmd));
+  else if (op === "power_cut_at_write") { cutAt = flashWrites + cmd.k; reply.at = cutAt; }
+  else if (op === "flash_writes") reply.writes = flashWrites; else if (op === "drive") { const b = level(pin(cmd.gpio)); pin(cmd.gpio).drive = cmd.level; emitPin(cmd.gpio, b); await new Promise((r) => setImmediate(r)); }
   else Object.assign(reply, { ok: false, error: `op ${op} is not available under --runtime micropython` });
   send(c, json(reply));
 }
@@ -493,5 +561,7 @@ const server = net.createServer((sock) => {
   sock.on("close", () => clients.delete(c));
   sock.on("error", () => clients.delete(c));
 });
+flashWrites = 0; // the firmware files copied in at power-on are not the node's writes
+if (!args.virtual) setInterval(() => { if (wdtBitten()) watchdogReset(); }, 20);
 boot(true);
 server.listen(args.world);
