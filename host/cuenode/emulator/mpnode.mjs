@@ -4,12 +4,16 @@
 //
 // The same firmware files as a board (boot.py, main.py, cuefw/, board_emu.py, from the flash
 // directory) run on real MicroPython 1.27 with a 192 KB heap. The interpreter's file system is
-// in memory: the flash directory is copied in at boot and written back after every REPL
-// command. machine/emu_hw are small Python shims over `emu_js` (this file): pins, watchdog, DMX
-// line, probe. The world socket speaks the same protocol as cuenode/emulator/world.py for
-// hello, state, subscribe, last_frame, advance (virtual time), drive. The serial is the
-// interpreter's own REPL (replProcessChar) once the firmware is stopped with Ctrl-C.
-// Not here (see docs/emulator.md): the serial link task, flash-write faults, bounce.
+// in memory (the build has no NODEFS): the flash directory is copied in at power-on and
+// mirrored back after every REPL command, every firmware reply on the serial, at a reset and
+// at a power cut. machine/emu_hw/emu_serial are small Python shims over `emu_js` (this file):
+// pins, watchdog, DMX line, probe, the USB serial's receive queue. The serial is the
+// firmware's link (a driver stream: the build has no select.poll on stdin) until Ctrl-C or the
+// link's `repl` request; then this file speaks MicroPython's friendly, raw and raw-paste REPL
+// (as repl.py does for the CPython runtime) and runs the code in the interpreter. The world
+// socket speaks the protocol of cuenode/emulator/world.py: hello, state, subscribe,
+// last_frame, advance (virtual time), drive, bounce, power_cut_at_write, flash_writes.
+// Not here (see docs/emulator.md): Ctrl-C into code that never yields.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
