@@ -441,8 +441,8 @@ def test_ctrl_c_interrupts_a_busy_loop_sent_to_the_raw_repl(fleet: Fleet) -> Non
 
 def test_micropython_runtime_runs_the_same_firmware(tmp_path: Path) -> None:
     """--runtime micropython: the firmware files on MicroPython 1.27 (WebAssembly, 192 KB heap)
-    under Node.js, on virtual time. Covered there: boot, DMX line, buttons, the fade engine.
-    Not yet there (docs/emulator.md): the REPL for mpremote, the serial link, flash faults."""
+    under Node.js, on virtual time: the node says which runtime it is, and a fade runs. The
+    rest of this file runs on both runtimes through the `fleet` and `runtime` fixtures."""
     fl = Fleet(tmp_path, runtime="micropython")
     node = fl.add(NodePlan("fader", fade_show()), virtual=True)
     fl.start()
