@@ -33,3 +33,13 @@ class DmxOut:
             buttons=[app.buttons.stable[i] for i in range(len(app.button_pins))],
             faults=[app.buttons.fault[i] for i in range(len(app.button_pins))],
         )
+
+
+def usb_serial():
+    """The USB serial as a stream (any/readinto/write/irq) where the runtime needs one: the
+    MicroPython WebAssembly build has no poll on stdin. None: sys.stdin/stdout, as on boards."""
+    try:
+        import emu_serial
+    except ImportError:
+        return None
+    return emu_serial.USBSerial()

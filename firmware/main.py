@@ -273,8 +273,21 @@ async def buttons_task(app, flag):
             report(e)
 
 
+def usb_serial():
+    """The USB serial as a driver stream, where the board has one instead of sys.stdin."""
+    if board.FAMILY in ("rp2", "esp32"):
+        return None
+    import board_emu
+
+    return board_emu.usb_serial()
+
+
 async def link_task(app, handler):
     """Serial bytes in -> handler -> response bytes out. Waits for input; never blocks."""
+    port = usb_serial()
+    if port is not None:
+        await stream_link_task(app, handler, port)
+        return
     import select
 
     reader = asyncio.StreamReader(sys.stdin)
@@ -294,6 +307,22 @@ async def link_task(app, handler):
         reply = handler(memoryview(rx)[:n], ticks_ms())
         if reply:
             out.write(reply)
+
+
+async def stream_link_task(app, handler, port):
+    """link_task over a driver stream: woken by its irq, reads what is there."""
+    flag = asyncio.Event()
+    port.irq(lambda p: flag.set())
+    rx = bytearray(256)
+    while not app.want_repl:
+        n = port.readinto(rx)
+        if not n:
+            await flag.wait()
+            flag.clear()
+            continue
+        reply = handler(memoryview(rx)[:n], ticks_ms())
+        if reply:
+            port.write(reply)
 
 
 async def health_task(app, wdt):

@@ -80,9 +80,10 @@ def expected_universe_after_cue(index: int) -> list[int]:
     return packet
 
 
-def test_capture_of_a_running_node_decodes_with_sigrok(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
+def test_capture_of_a_running_node_decodes_with_sigrok(tmp_path: Path, runtime: str) -> None:
     demo = compile_show_file(EXAMPLES_DIR / "demo.yaml")["stage"]
-    fl = Fleet(tmp_path / "emu")
+    fl = Fleet(tmp_path / "emu", runtime=runtime)
     node = fl.add(NodePlan("stage", demo), virtual=True)
     fl.start()
     try:

@@ -100,11 +100,12 @@ def test_emulate_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     assert zero.returncode == 2 and "Traceback" not in zero.stderr
 
 
-def test_live_view_go_key_changes_the_shown_cue(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
+def test_live_view_go_key_changes_the_shown_cue(tmp_path: Path, runtime: str) -> None:
     from cuenode.emulator.liveview import LiveView
 
     shows = compile_show_file(EXAMPLES_DIR / "demo.yaml")
-    fleet = Fleet(tmp_path)
+    fleet = Fleet(tmp_path, runtime=runtime)
     for plan in plan_nodes(1, shows):
         fleet.add(plan)  # real time: the view polls like a person watching
     fleet.start()

@@ -27,9 +27,10 @@ def demo() -> bytes:
     return compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
 
 
-@pytest.fixture
-def fleet(tmp_path):
-    with Fleet(tmp_path / "emu") as f:
+@pytest.fixture(params=["cpython", "micropython"])
+def fleet(request, tmp_path):
+    """Real-time nodes on both runtimes (docs/emulator.md, Runtimes)."""
+    with Fleet(tmp_path / "emu", runtime=request.param) as f:
         yield f
 
 

