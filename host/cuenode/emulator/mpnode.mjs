@@ -104,6 +104,8 @@ let lastFrame = null;
 let busyUntil = 0;
 let probe = {};
 let wdt = { timeout: 0, fed: 0 };
+const mpTimers = new Set();
+let mpTimerSeq = 0;
 const clients = new Set();
 
 function emitPin(g, before) {
@@ -129,6 +131,21 @@ const emu_js = {
   pin_level(g) { return level(pin(g)); },
   pin_irq(g, handler, trigger) { const p = pin(g); p.irq = handler; p.trigger = trigger; },
   wdt_start(ms) { wdt = { timeout: ms, fed: nowUs() }; },
+  // machine.Timer: a soft timer on node time; its callback runs between bytecodes, like a
+  // MicroPython soft IRQ. A soft reset stops every timer (see boot()).
+  timer_start(ms, handler, periodic) {
+    const id = ++mpTimerSeq;
+    const fire = () => {
+      if (!mpTimers.has(id)) return;
+      if (periodic) atUs(nowUs() + ms * 1000, fire);
+      else mpTimers.delete(id);
+      handler();
+    };
+    mpTimers.add(id);
+    atUs(nowUs() + ms * 1000, fire);
+    return id;
+  },
+  timer_stop(id) { mpTimers.delete(id); },
   wdt_feed() { wdt.fed = nowUs(); },
   reset() { syncOut("", args.flash); process.exit(3); },
   dmx_busy() { return nowUs() < busyUntil - 8 * 44; },
@@ -258,6 +275,13 @@ def _emu_stop():
     if off:
         try:
             off()
+        except BaseException as e:
+            sys.print_exception(e)
+    # As main.py's own cleanup does on a board: the REPL has the port, a timer feeds the WDT.
+    feed, app = _g.get('feed_at_repl'), _g.get('APP')
+    if feed and getattr(app, 'wdt', None) is not None:
+        try:
+            feed(app.wdt)
         except BaseException as e:
             sys.print_exception(e)
 def _emu_exec(src, mode):
@@ -420,7 +444,9 @@ function runCode(code, mode) {
 
 function boot(withMain) {
   rx = []; rxIrq = null;
-  wdt = { timeout: 0, fed: 0 };
+  // A soft reset stops the timers but not the watchdog: on an RP2040/ESP32 it cannot be
+  // stopped, and boot.py re-arms it with a timer feeding it.
+  mpTimers.clear();
   for (const p of pins.values()) p.irq = null;
   repl.mode = "running";
   py("_emu_boot")(withMain);

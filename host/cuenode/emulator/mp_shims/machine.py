@@ -47,6 +47,38 @@ class WDT:
         emu_js.wdt_feed()
 
 
+class Timer:
+    """Soft timer on node time (the Node.js host schedules it); stopped by a soft reset."""
+
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=-1, **kw):
+        self._id = 0
+        if kw:
+            self.init(**kw)
+
+    def init(self, mode=1, period=-1, freq=-1, callback=None):
+        self.deinit()
+        ms = 1000 // freq if freq > 0 else max(1, period)
+        self._callback = callback
+        self._id = emu_js.timer_start(ms, self._fire, 1 if mode == Timer.PERIODIC else 0)
+
+    def _fire(self):
+        try:
+            if self._callback is not None:
+                self._callback(self)
+        except Exception as e:  # printed, as MicroPython does for a failing soft IRQ
+            import sys
+
+            sys.print_exception(e)
+
+    def deinit(self):
+        if self._id:
+            emu_js.timer_stop(self._id)
+            self._id = 0
+
+
 def reset():
     emu_js.reset()
 
