@@ -58,7 +58,7 @@ def make_dmx():
 from cuefw import buttons as btn  # noqa: E402 - after the relays are safe
 from cuefw import showfile  # noqa: E402
 from cuefw.engine import MODE_NAMES, Engine  # noqa: E402
-from cuefw.eventlog import EV_BOOT, EventLog, describe  # noqa: E402
+from cuefw.eventlog import EV_BOOT, GO_REASONS, EventLog, describe  # noqa: E402
 from cuefw.governor import RelayGovernor  # noqa: E402
 from cuefw.universe import Universe  # noqa: E402
 
@@ -161,7 +161,7 @@ class App:
     def goto(self, number, now):
         i = self.engine.reader.find_cue(number) if self.engine.reader else -1
         if i < 0:
-            raise ValueError("no cue %d" % number)
+            raise ValueError("no cue %d.%03d in the show" % (number // 1000, number % 1000))
         return self._result(self.engine.goto(i, now))
 
     def arm(self, now):
@@ -171,8 +171,9 @@ class App:
         self.gov.disarm(now)
 
     def _result(self, ok):
-        if not ok:
-            raise ValueError("refused (see the log)")
+        if not ok:  # the engine logged why: say it (go-protect, end-of-list, no-show)
+            reason = GO_REASONS.get(self.log_.get(0)[3], "see the log") if len(self.log_) else ""
+            raise ValueError(reason or "see the log")
         return {"cue": self.engine.current_number, "next": self.engine.next_number}
 
     def status(self, now):
@@ -196,7 +197,8 @@ class App:
         for ev in self.log_.since(since):
             if len(events) >= limit:
                 break
-            events.append([ev[0], describe(ev)])
+            text = describe(ev)  # "<tick> <what>": the tick is already the first field
+            events.append([ev[0], text[text.find(" ") + 1 :]])
         return events, first + len(events)
 
     def repl(self):
