@@ -75,3 +75,17 @@ def test_cli_errors_are_one_line_exit_1(fleet, tmp_path):
     assert log.returncode == 0 and "back-refused" in log.stdout
     first = log.stdout.splitlines()[0].split()
     assert first[2] == "boot", log.stdout  # "<node> <s.ms> boot ...": no repeated tick
+
+
+def test_twenty_status_requests_at_one_percent_byte_corruption(fleet):
+    """Every byte of the serial line (both directions) has a 1 % chance of a flipped bit: a
+    damaged frame is asked for again at once, silence after a short resend time."""
+    from cuenode import nodeops
+
+    node = fleet.add(NodePlan("stage", None))
+    fleet.start()
+    node.corrupt(0.01, seed=1)
+    with nodeops.connect(node.tty) as s:
+        for _ in range(20):
+            assert nodeops.status(s)["node"] == "stage"
+    assert node.corrupted > 100  # the line really was noisy

@@ -20,6 +20,7 @@ HELLO_TIMEOUT_S = 0.5
 HELLO_RETRIES = 3
 PUSH_TIMEOUT_S = 2.0  # a chunk's answer may wait behind a window of chunks and a flash write
 PUSH_RETRIES = 5
+MIN_CHUNK = 64  # smallest chunk a noisy line falls back to
 COMMIT_TIMEOUT_S = 5.0  # the node hashes the whole show before it answers
 
 
@@ -129,6 +130,7 @@ def connect(port: str, *, baudrate: int = 115200) -> Session:
             bytes([link.PROTOCOL_VERSION]),
             timeout=HELLO_TIMEOUT_S,
             retries=HELLO_RETRIES,
+            resend_after=transport.quick_resend(),
         )
         if reply is None:
             raise no_firmware(port, _at_repl(transport))
@@ -377,23 +379,30 @@ class _WindowedSender:
         self.retransmitted = 0
 
     def run(self, offset: int) -> None:
+        """Gives up only after PUSH_TIMEOUT_S * (PUSH_RETRIES + 1) without progress. Each
+        lost or damaged answer halves the chunk (down to MIN_CHUNK): on a noisy line a 4 KB
+        frame almost never arrives whole, a 64-byte one mostly does."""
         self.acked = self.next_off = offset
-        failures = 0
+        stalled_since = time.monotonic()
         while self.acked < len(self.blob):
             self._fill_window()
             frame = self.t.receive(PUSH_TIMEOUT_S)
             if frame is None:
-                failures += 1
-                if failures > PUSH_RETRIES:
+                if time.monotonic() - stalled_since > PUSH_TIMEOUT_S * (PUSH_RETRIES + 1):
                     raise CuenodeError(
                         f"{self.session.info.label()} stopped answering during "
                         f"the push ({self.acked} of {len(self.blob)} bytes)",
                         "run the push again: it resumes where it stopped",
                     )
+                self.chunk = max(MIN_CHUNK, self.chunk // 2)
+                time.sleep(0.005)  # let the damaged tail drain before resending
+                self.t.write(bytes([link.END]))
                 self._go_back(self.acked)
                 continue
-            if self._handle(frame):
-                failures = 0
+            before = self.acked
+            self._handle(frame)
+            if self.acked > before:
+                stalled_since = time.monotonic()
 
     def _fill_window(self) -> None:
         while len(self.inflight) < self.window and self.next_off < len(self.blob):
