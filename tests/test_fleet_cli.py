@@ -77,15 +77,23 @@ def test_cli_errors_are_one_line_exit_1(fleet, tmp_path):
     assert first[2] == "boot", log.stdout  # "<node> <s.ms> boot ...": no repeated tick
 
 
-def test_twenty_status_requests_at_one_percent_byte_corruption(fleet):
+def test_status_and_push_at_one_percent_byte_corruption(fleet):
     """Every byte of the serial line (both directions) has a 1 % chance of a flipped bit: a
-    damaged frame is asked for again at once, silence after a short resend time."""
+    damaged frame is asked for again at once, silence after a short resend time, and the
+    push falls back to small chunks. 20 status requests in a row and a push all succeed."""
     from cuenode import nodeops
 
+    demo = compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
     node = fleet.add(NodePlan("stage", None))
     fleet.start()
     node.corrupt(0.01, seed=1)
     with nodeops.connect(node.tty) as s:
         for _ in range(20):
             assert nodeops.status(s)["node"] == "stage"
+        result = nodeops.push(s, demo, "stage", force_switch=True)
+    assert result.switched
     assert node.corrupted > 100  # the line really was noisy
+    node.corrupt(0.0)
+    assert (node.flash_dir / "show.bin").read_bytes() == demo
+    with nodeops.connect(node.tty) as s:
+        assert s.info.show_hash == demo[-32:].hex()

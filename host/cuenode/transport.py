@@ -32,6 +32,7 @@ DEFAULT_BAUD = 115200
 READ_SLICE_S = 0.02  # how long one read waits: short, so deadlines are kept
 RETRY_BACKOFF_S = 0.005  # first pause before a resend; doubles up to the max
 RETRY_BACKOFF_MAX_S = 0.1
+NOISY_EXTRA = 2  # a node answering with damaged frames gets up to 2x more time than silence
 RESEND_S = 0.12  # silence this long after a short request: resend it
 
 
@@ -145,7 +146,8 @@ class Transport:
         The budget is the whole `timeout * (retries + 1)`, not a count of sends: a response
         that arrives damaged (bad CRC, bad escape) is asked for again at once (after a short,
         growing backoff) instead of waiting out the timeout, so a noisy line costs a few
-        milliseconds per lost frame, not half a second. Silence (the request itself was
+        milliseconds per lost frame, not half a second; while damaged frames keep arriving
+        the budget stretches (up to NOISY_EXTRA times more). Silence (the request itself was
         damaged, or the response's END) is resent after `resend_after`: by default a quick
         RESEND_S (plus the wire time at a slow baud) for the default short requests, the
         whole `timeout` for a caller's own (slow operations: don't pile up duplicates).
@@ -155,7 +157,9 @@ class Transport:
         timeout = self.timeout if timeout is None else timeout
         retries = self.retries if retries is None else retries
         seq = self.next_seq()
-        give_up = time.monotonic() + timeout * (retries + 1)
+        budget = timeout * (retries + 1)
+        give_up = time.monotonic() + budget
+        hard_stop = give_up + NOISY_EXTRA * budget
         backoff = RETRY_BACKOFF_S
         first = True
         while time.monotonic() < give_up:
@@ -167,7 +171,9 @@ class Transport:
             reply, damaged = self._await(ftype, seq, wait_until)
             if reply is not None:
                 return reply
-            if damaged:  # the node is there and answering: ask again straight away
+            if damaged:  # the node is there and answering: ask again straight away, and
+                # keep asking a while longer than for a silent port (up to hard_stop)
+                give_up = min(hard_stop, max(give_up, time.monotonic() + timeout))
                 continue
             time.sleep(min(backoff, max(0.0, give_up - time.monotonic())))
             backoff = min(backoff * 2, RETRY_BACKOFF_MAX_S)
