@@ -131,3 +131,15 @@ def test_chip_boards_get_cuefw_as_mpy_for_their_arch(tmp_path, board):
 def test_cleanup_removes_only_the_other_flavour_of_cuefw_modules():
     script = flash.cleanup_script(["main.py", "cuefw/engine.mpy", "board.py"])
     assert "'cuefw/engine.py'" in script and "main" not in script.split("for f")[1]
+
+
+@pytest.mark.slow
+def test_verify_reads_the_files_back_from_the_node(fleet, tmp_path):
+    node = fleet.add(NodePlan("stage", None))
+    fleet.start()
+    stage = tmp_path / "stage"
+    files = flash.stage_firmware(stage, "emulator", "stage")
+    flash.verify_hashes(node.tty, stage, files)  # what Fleet wrote is what flash would send
+    (stage / "main.py").write_text("# not what the node has\n")
+    with pytest.raises(flash.CuenodeError, match="main.py on the node does not match"):
+        flash.verify_hashes(node.tty, stage, files)

@@ -4,13 +4,15 @@ The files are staged on the host exactly as the emulator's flash is written
 (`cuenode.emulator.supervisor.install_firmware`: boot.py, main.py, the board family's driver,
 cuefw/, board.py) plus the identity file main.py reads; on a real chip the cuefw modules are
 precompiled with mpy-cross for its architecture (less RAM and no compile at boot). The real
-mpremote CLI copies them (its `fs cp` skips files whose SHA-256 already matches and checks
-what it wrote), then resets the board, and the node must answer HELLO with its new name.
+mpremote CLI copies them (its `fs cp` skips files whose SHA-256 already matches), the node
+hashes each file back (SHA-256 on the node, compared with the staged file), then the board
+is reset, and the node must answer HELLO with its new name.
 Nothing else on the node's flash is touched: the show (show.bin and the store's files) stays.
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -178,6 +180,8 @@ def _flash(result: FlashResult, board: str | None, say: Step) -> None:
         result.files = len(files)
         say(f"copying {len(files)} files")
         mpremote(port, "exec", cleanup_script(files), *copy_args(stage, files))
+        say("verifying")
+        verify_hashes(port, stage, files)
     say("resetting")
     reset(port)
     say("waiting for HELLO")
@@ -190,6 +194,36 @@ def copy_args(stage: Path, files: list[str]) -> list[str]:
     for f in files:
         args += ["+", "fs", "cp", str(stage / f), ":" + f]
     return args
+
+
+HASH_SCRIPT = """import hashlib, binascii
+for f in %r:
+    h = hashlib.sha256()
+    try:
+        with open(f, 'rb') as fh:
+            while True:
+                b = fh.read(512)
+                if not b:
+                    break
+                h.update(b)
+        print(f, binascii.hexlify(h.digest()).decode())
+    except OSError:
+        print(f, 'missing')
+"""
+
+
+def verify_hashes(port: str, stage: Path, files: list[str]) -> None:
+    """Read every file back as the node sees it (SHA-256 computed on the node)."""
+    out = mpremote(port, "exec", HASH_SCRIPT % (files,))
+    on_node = dict(line.split(" ", 1) for line in out.strip().splitlines() if " " in line)
+    for f in files:
+        want = hashlib.sha256((stage / f).read_bytes()).hexdigest()
+        if on_node.get(f, "").strip() != want:
+            raise CuenodeError(
+                f"{port}: {f} on the node does not match what was sent "
+                f"({on_node.get(f, 'not listed').strip()})",
+                "flash again; if it repeats, the board's filesystem may be full or damaged",
+            )
 
 
 def current_name(port: str) -> str:

@@ -163,7 +163,10 @@ def no_firmware(port: str, at_repl: bool) -> CuenodeError:
             f"the node on {port} is at the MicroPython REPL, not running cuenode",
             f"restart cuenode with `mpremote connect {port} reset` (or unplug and replug it)",
         )
-    return CuenodeError(f"no cuenode firmware answered on {port}", "flash it with `cuenode flash`")
+    return CuenodeError(
+        f"no cuenode firmware answered on {port}",
+        f"flash it with `cuenode flash --port {port} --name NODE_ID`",
+    )
 
 
 def parse_hello(port: str, data: bytes) -> NodeInfo:
