@@ -33,7 +33,7 @@ READ_SLICE_S = 0.02  # how long one read waits: short, so deadlines are kept
 RETRY_BACKOFF_S = 0.005  # first pause before a resend; doubles up to the max
 RETRY_BACKOFF_MAX_S = 0.1
 NOISY_EXTRA = 2  # a node answering with damaged frames gets up to 2x more time than silence
-RESEND_S = 0.12  # silence this long after a short request: resend it
+RESEND_S = 0.08  # silence this long after a short request: resend it
 
 
 @dataclass(frozen=True)
