@@ -27,15 +27,16 @@ ID_FILE = "/node.id"
 
 # -- 1. relays off, first ---------------------------------------------------------------
 RELAY_LABELS = sorted(board.RELAYS)
+RELAY_ACTIVE = [board.RELAYS[label][1] for label in RELAY_LABELS]  # pin level that means on
 RELAY_PINS = []
-for _label in RELAY_LABELS:
-    _gpio, _active = board.RELAYS[_label]
-    RELAY_PINS.append(Pin(_gpio, Pin.OUT, value=0 if _active else 1))
+for _k in range(len(RELAY_LABELS)):
+    _gpio = board.RELAYS[RELAY_LABELS[_k]][0]
+    RELAY_PINS.append(Pin(_gpio, Pin.OUT, value=1 - RELAY_ACTIVE[_k]))
 
 
 def relays_off():
-    for i in range(len(RELAY_PINS)):
-        RELAY_PINS[i].value(0 if board.RELAYS[RELAY_LABELS[i]][1] else 1)
+    for k in range(len(RELAY_PINS)):
+        RELAY_PINS[k].value(1 - RELAY_ACTIVE[k])
 
 
 # -- 2. the DMX driver for this board family ----------------------------------------------
@@ -57,9 +58,10 @@ def make_dmx():
 
 from cuefw import buttons as btn  # noqa: E402 - after the relays are safe
 from cuefw import showfile  # noqa: E402
-from cuefw.engine import MODE_NAMES, Engine  # noqa: E402
-from cuefw.eventlog import EV_BOOT, GO_REASONS, EventLog, describe  # noqa: E402
+from cuefw.engine import Engine  # noqa: E402
+from cuefw.eventlog import EV_BOOT, EventLog  # noqa: E402
 from cuefw.governor import RelayGovernor  # noqa: E402
+from cuefw.nodeapi import EngineNode  # noqa: E402
 from cuefw.universe import Universe  # noqa: E402
 
 
@@ -71,40 +73,39 @@ def _read_text(path):
         return ""
 
 
-class App:
-    """The node: engine, governor, buttons, store. Also the interface NodeLink expects."""
+class App(EngineNode):
+    """The node. EngineNode (cuefw.nodeapi) is what the link talks to: engine, governor,
+    event log, store, status and log; App adds this board's relay pins, buttons and DMX."""
 
-    def __init__(self, dmx):
-        self.dmx = dmx
-        self.board = board.BOARD
-        self.fw_version = FW_VERSION
-        self.log_ = EventLog(64)
+    def __init__(self, dmx, store, now):
+        log = EventLog(64)
         self.universe = Universe()
-        self.gov = RelayGovernor(len(RELAY_PINS), self.log_)
-        self.engine = Engine(self.universe, self.gov, self.log_)
-        self.buttons = btn.Debouncer(0, log=self.log_)
+        gov = RelayGovernor(len(RELAY_PINS), log)
+        engine = Engine(self.universe, gov, log)
+        EngineNode.__init__(
+            self, engine, gov, log, store, _read_text(ID_FILE), board.BOARD, FW_VERSION, now
+        )
+        self.dmx = dmx
+        self.show_name = ""
+        self.buttons = btn.Debouncer(0, log=log)
         self.button_pins = []
         self.button_actions = []
-        self.relay_pins = []  # show relay index -> board pin index
-        self.show_file = None
-        self.show_hash = None
-        self.show_name = ""
-        self.node_id = _read_text(ID_FILE)
-        self.want_repl = False
-        self.pending_show = None
+        self.pin_relay = [-1] * len(RELAY_PINS)  # board relay pin -> show relay index
+        # Button pins wake the buttons task through this flag (ThreadSafeFlag on boards; an
+        # Event is as good for a soft IRQ, and the WebAssembly port has one).
+        self.button_flag = (
+            asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
+        )
         self.alive = 0  # bit per task, set when it runs; the health task clears it
         self.frames = 0
-        self.log_.add(ticks_ms(), EV_BOOT, machine.reset_cause(), 0)
+        self.fps_tick = now  # DMX frame rate: frames counted over each second
+        self.fps_frames = 0
+        log.add(now, EV_BOOT, machine.reset_cause(), 0)
 
-    # -- show ---------------------------------------------------------------------------
-    def load(self, path, now):
-        f = open(path, "rb")
-        reader = showfile.ShowReader(f)
-        self.engine.load(reader, now)
-        if self.show_file is not None:
-            self.show_file.close()
-        self.show_file = f
-        self.show_hash = showfile.content_hash(f)
+    def _load(self, path, now):
+        relays_off()  # the new show may map relays to other pins: nothing stays on from the old
+        EngineNode._load(self, path, now)
+        reader = self.reader
         self.show_name = reader.show_name
         if not self.node_id:
             self.node_id = reader.node_id
@@ -112,106 +113,60 @@ class App:
         self._map_buttons(reader)
 
     def _map_relays(self, reader):
-        self.relay_pins = []
+        pin_relay = [-1] * len(RELAY_PINS)
         for i in range(reader.n_relays):
             label = reader.relay(i)[1]
-            self.relay_pins.append(RELAY_LABELS.index(label) if label in board.RELAYS else -1)
+            if label in board.RELAYS:
+                pin_relay[RELAY_LABELS.index(label)] = i
+        self.pin_relay = pin_relay
 
     def _map_buttons(self, reader):
         n = reader.n_buttons
         deb = btn.Debouncer(n, log=self.log_)
         pins, actions = [], []
+        for pin, _ in self.button_pins:
+            pin.irq(handler=None)  # the old show's buttons stop waking the task
+        wake = self._wake_buttons
         for i in range(n):
             label, action, flags, cue_index, debounce_ms, stuck_s = reader.button(i)
             gpio, pull = board.BUTTONS[label]
             pin = Pin(gpio, Pin.IN, Pin.PULL_UP if pull == "up" else Pin.PULL_DOWN)
+            # An edge wakes the buttons task at once (1 ms sampling) instead of waiting for the
+            # once-a-frame poll: a press after a push is as fast as one after boot.
+            pin.irq(wake, Pin.IRQ_FALLING | Pin.IRQ_RISING)
             pins.append((pin, 1 if pull == "up" else 0))  # idle level
             actions.append((action, cue_index))
             deb.configure(i, debounce_ms, stuck_s * 1000)
         self.buttons, self.button_pins, self.button_actions = deb, pins, actions
 
-    def show_info(self):
-        return (self.show_name, self.show_hash) if self.show_hash else None
-
-    def new_show(self, path, force, now):
-        """Switch now, or (mid-fade, not forced) once the running fade has finished."""
-        if self.engine.fading and not force:
-            self.pending_show = path
-            return False
-        self.pending_show = None
-        self.load(path, now)
-        return True
-
-    def load_pending(self, now):
-        if self.pending_show is not None and not self.engine.fading:
-            path, self.pending_show = self.pending_show, None
-            self.load(path, now)
-
-    # -- controls (NodeLink interface) --------------------------------------------------
-    def go(self, now):
-        return self._result(self.engine.go(now))
-
-    def back(self, now):
-        return self._result(self.engine.back(now))
-
-    def stop(self, now):
-        self.engine.stop(now)
-        return self._result(True)
-
-    def goto(self, number, now):
-        i = self.engine.reader.find_cue(number) if self.engine.reader else -1
-        if i < 0:
-            raise ValueError("no cue %d.%03d in the show" % (number // 1000, number % 1000))
-        return self._result(self.engine.goto(i, now))
-
-    def arm(self, now):
-        self.gov.arm(now)
-
-    def disarm(self, now):
-        self.gov.disarm(now)
-
-    def _result(self, ok):
-        if not ok:  # the engine logged why: say it (go-protect, end-of-list, no-show)
-            reason = GO_REASONS.get(self.log_.get(0)[3], "see the log") if len(self.log_) else ""
-            raise ValueError(reason or "see the log")
-        return {"cue": self.engine.current_number, "next": self.engine.next_number}
-
     def status(self, now):
-        e = self.engine
-        return {
-            "node": self.node_id,
-            "mode": MODE_NAMES[e.mode],
-            "cue": e.current_number,
-            "next": e.next_number,
-            "progress": e.progress(now),
-            "armed": self.gov.armed,
-            "relays": list(self.gov.state),
-            "frames": self.frames,
-            "uptime_ms": now,
-            "mem_free": gc.mem_free(),
-        }
+        st = EngineNode.status(self, now)
+        st["node"] = self.node_id
+        st["frames"] = self.frames
+        st["mem_free"] = gc.mem_free()
+        return st
 
-    def log(self, since, limit):
-        events = []
-        first = max(since, self.log_.seq - len(self.log_))
-        for ev in self.log_.since(since):
-            if len(events) >= limit:
-                break
-            text = describe(ev)  # "<tick> <what>": the tick is already the first field
-            events.append([ev[0], text[text.find(" ") + 1 :]])
-        return events, first + len(events)
-
-    def repl(self):
-        self.want_repl = True
+    def count_frame(self, now):
+        """Count a sent frame; once a second, turn the count into the DMX frame rate."""
+        self.frames += 1
+        self.fps_frames += 1
+        if ticks_diff(now, self.fps_tick) >= 1000:
+            self.dmx_fps = self.fps_frames
+            self.fps_frames = 0
+            self.fps_tick = now
 
     # -- per frame ----------------------------------------------------------------------
+    def _wake_buttons(self, pin):
+        self.button_flag.set()
+
     def mirror_relays(self):
+        """Drive every board relay pin from the governor; a pin no show relay maps is off."""
         state = self.gov.state
-        for i in range(len(self.relay_pins)):
-            k = self.relay_pins[i]
-            if k >= 0:
-                active = board.RELAYS[RELAY_LABELS[k]][1]
-                RELAY_PINS[k].value(active if state[i] else 1 - active)
+        pin_relay = self.pin_relay
+        for k in range(len(RELAY_PINS)):
+            i = pin_relay[k]
+            on = i >= 0 and state[i]
+            RELAY_PINS[k].value(RELAY_ACTIVE[k] if on else 1 - RELAY_ACTIVE[k])
 
     def poll_buttons(self, now):
         """Sample every button once, run queued presses; True while one is settling."""
@@ -244,13 +199,12 @@ async def dmx_task(app):
         now = ticks_ms()
         app.engine.tick(now)
         app.gov.tick(now)
-        if app.pending_show is not None:
-            app.load_pending(now)
+        app.poll(now)  # a pushed show waiting for the fade to end switches in here
         app.mirror_relays()
         while dmx.busy():  # a late wake-up last frame: its last slots are still going out
             await asyncio.sleep_ms(1)  # never spin: a spinning node starves its neighbours
         dmx.send(frame)
-        app.frames += 1
+        app.count_frame(now)
         app.alive |= 1
         app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
         if app.frames % 11 == 1:
@@ -304,37 +258,26 @@ async def health_task(app, wdt):
         app.alive = 0
 
 
-def make_link(app):
+async def run(app, handler, wdt):
+    asyncio.create_task(dmx_task(app))
+    asyncio.create_task(buttons_task(app, app.button_flag))
+    asyncio.create_task(health_task(app, wdt))
+    await link_task(app, handler)
+
+
+def main():
     import hashlib
 
     from cuefw.nodelink import NodeLink
     from cuefw.store import Store
 
     store = Store("", hashlib.sha256)
-    return store, NodeLink(app, store)
-
-
-async def run(app, handler, wdt):
-    # ThreadSafeFlag where the port has it (boards); an Event is as good for a soft IRQ
-    # (Pin.irq handlers run scheduled, not in the interrupt) and the WebAssembly port has one.
-    flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") else asyncio.Event()
-    for pin, _ in app.button_pins:
-        pin.irq(lambda p: flag.set(), Pin.IRQ_FALLING | Pin.IRQ_RISING)
-    asyncio.create_task(dmx_task(app))
-    asyncio.create_task(buttons_task(app, flag))
-    asyncio.create_task(health_task(app, wdt))
-    await link_task(app, handler)
-
-
-def main():
-    app = App(make_dmx())
-    store, nodelink = make_link(app)
-    path = store.boot()
-    if path:
-        try:
-            app.load(path, ticks_ms())
-        except (OSError, ValueError, showfile.ShowError) as e:
-            print("cuenode: show not loaded:", e)
+    app = App(make_dmx(), store, ticks_ms())
+    nodelink = NodeLink(app, store)
+    try:
+        app.boot(ticks_ms())  # the newest show on flash whose hash verifies
+    except (OSError, ValueError, showfile.ShowError) as e:
+        print("cuenode: show not loaded:", e)
     wdt = machine.WDT(timeout=WDT_MS)
     try:
         asyncio.run(run(app, nodelink.feed, wdt))

@@ -32,9 +32,16 @@ def test_dmx_line_timing(rig) -> None:  # noqa: ANN001
 
 
 def test_go_button_latency_within_one_frame(rig) -> None:  # noqa: ANN001
-    """From the first contact of GO to the first packet showing the cue: debounce + 1 frame."""
+    """From the first contact of GO to the first packet showing the cue: debounce + 1 frame.
+
+    GO runs demo.yaml's cue 3 (2 s up): its first frame already moves the spot's dimmer by
+    ~3 steps and its 16-bit pan fine channel, so the first changed packet is the one that
+    carries the GO. (A slow fade of a few steps would show its first step frames later,
+    which says nothing about latency.)"""
     rig.need_jig("pressing GO and watching DMX")
-    rig.wait(600)  # past GO protection
+    with nodeops.connect(rig.port) as session:
+        nodeops.goto(session, "2")
+    rig.wait(6000)  # cue 2's 5 s fade done, and past GO protection
     io = rig.node.io
     before = rig.frames(50)[-1].slots
     io.subscribe(dmx=True)

@@ -12,13 +12,18 @@ from cuenode.emulator.capture import write_capture
 from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
 from cuenode.paths import EXAMPLES_DIR
 
-pytestmark = [
-    pytest.mark.timeout(120),
-    pytest.mark.skipif(
-        shutil.which("sigrok-cli") is None,
-        reason="sigrok-cli not installed (apt-get install sigrok-cli)",
-    ),
-]
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def _sigrok_installed() -> None:
+    # A missing decoder is a set-up step, not a reason to skip: fail with the remedy.
+    if shutil.which("sigrok-cli") is None:
+        pytest.fail(
+            "sigrok-cli is not installed: `sudo apt-get install sigrok-cli` (dev.py "
+            "test installs it when run as root)"
+        )
+
 
 SIGROK = [
     "sigrok-cli",

@@ -162,12 +162,46 @@ class EventLog:
         self._head = 0
 
 
+def cue_text(number):
+    """Cue number in thousandths -> '12.25' ('' for none)."""
+    if number < 0:
+        return ""
+    whole, frac = number // 1000, number % 1000
+    if not frac:
+        return str(whole)
+    return ("%d.%03d" % (whole, frac)).rstrip("0")
+
+
+_CUE_EVENTS = (EV_GO, EV_BACK, EV_GOTO, EV_RESUME, EV_AUTO_GO)  # b: cue number
+_BUTTON_EVENTS = (EV_BUTTON_STUCK, EV_BUTTON_RELEASED, EV_BUTTON_DROPPED, EV_BUTTON_HELD_AT_START)
+
+
+def _details(code, a, b):
+    """What a crew member needs to read in an event's a/b (see the EV_* comments)."""
+    if code in _CUE_EVENTS:
+        return "cue %s" % cue_text(b)
+    if code in (EV_RELAY_OFF, EV_RELAY_REFUSED):
+        return "relay %d: %s" % (a, REASONS.get(b, str(b)))
+    if code in (EV_GO_REFUSED, EV_BACK_REFUSED, EV_GOTO_REFUSED):
+        return GO_REASONS.get(b, str(b))
+    if code == EV_RELAY_ON:
+        return "relay %d" % a + (" pulse %d ms" % b if b else "")
+    if code == EV_SHOW_LOADED:
+        return "%d cues, %d parameters" % (a, b)
+    if code == EV_STOP:
+        return "fade to black in %d ms" % b
+    if code in (EV_DISARM, EV_PANIC):
+        return "%d relays off" % a
+    if code in _BUTTON_EVENTS:
+        return "button %d" % a + (" held %d ms" % b if code == EV_BUTTON_STUCK else "")
+    if code == EV_BOOT:
+        return "reset cause %d" % a
+    return ""
+
+
 def describe(event):
     """One human-readable line for an event tuple (host tools and the REPL)."""
     tick, code, a, b = event
+    details = _details(code, a, b)
     name = NAMES.get(code, "event-%d" % code)
-    if code in (EV_RELAY_OFF, EV_RELAY_REFUSED):
-        return "%d %s relay=%d reason=%s" % (tick, name, a, REASONS.get(b, str(b)))
-    if code in (EV_GO_REFUSED, EV_BACK_REFUSED, EV_GOTO_REFUSED):
-        return "%d %s cue=%d reason=%s" % (tick, name, a, GO_REASONS.get(b, str(b)))
-    return "%d %s %d %d" % (tick, name, a, b)
+    return "%d %s: %s" % (tick, name, details) if details else "%d %s" % (tick, name)

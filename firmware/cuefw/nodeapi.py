@@ -9,18 +9,8 @@
 #         if node.want_repl: leave the show loop (relays off) so the REPL takes the port
 from cuefw import showfile
 from cuefw.engine import MODE_NAMES
-from cuefw.eventlog import GO_REASONS, describe
+from cuefw.eventlog import GO_REASONS, cue_text, describe
 from cuefw.store import LIVE
-
-
-def cue_text(number):
-    """Cue number in thousandths -> '12.25' ('' for none)."""
-    if number < 0:
-        return ""
-    whole, frac = number // 1000, number % 1000
-    if not frac:
-        return str(whole)
-    return ("%d.%03d" % (whole, frac)).rstrip("0")
 
 
 class EngineNode:

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from cuefw import showfile
 
-from cuenode import nodeops
+from cuenode import nodeops, statusview
 from cuenode.errors import CuenodeError
 from cuenode.nodeops import Session
 from cuenode.transport import DEFAULT_BAUD, discover
@@ -50,6 +50,27 @@ def target_options(func: Callable) -> Callable:
 # --- choosing nodes ----------------------------------------------------------------------------
 
 
+class Chosen(list):
+    """The connected sessions, plus the nodes that were asked for but could not be reached
+    (so `stop --all` still reaches every node that answers, and then says who it missed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.missed: list[str] = []
+
+    def skip(self, port: str, exc: CuenodeError) -> None:
+        click.echo(f"skipping {port}: {exc.message}", err=True)
+        self.missed.append(port)
+
+
+def finish(chosen: Chosen, failed: list[str], what: str) -> None:
+    """Exit 1 naming every node the command did not reach or that refused it."""
+    bad = chosen.missed + failed
+    if bad:
+        total = len(chosen) + len(chosen.missed)
+        raise CuenodeError(f"{what} failed on {len(bad)} of {total} node(s): {', '.join(bad)}")
+
+
 @contextmanager
 def sessions(
     ports: tuple[str, ...],
@@ -60,7 +81,7 @@ def sessions(
     check_identity: bool = True,
 ) -> Iterator[list[Session]]:
     """The chosen nodes, connected; every port opened is closed again, even on errors."""
-    opened: list[Session] = []
+    opened = Chosen()
     try:
         if ports:
             _open_ports(ports, node_id, all_nodes, baud, check_identity, opened)
@@ -78,17 +99,23 @@ def _open_ports(
     all_nodes: bool,
     baud: int,
     check_identity: bool,
-    opened: list[Session],
+    opened: Chosen,
 ) -> None:
     if all_nodes:
         raise click.UsageError("give either --port or --all, not both")
     for port in ports:
-        opened.append(nodeops.connect(port, baudrate=baud))
+        try:
+            opened.append(nodeops.connect(port, baudrate=baud))
+        except CuenodeError as exc:
+            if len(ports) == 1:
+                raise
+            opened.skip(port, exc)
+            continue
         if node_id and check_identity:
             _check_is(opened[-1], node_id)
 
 
-def _open_found(node_id: str | None, all_nodes: bool, baud: int, opened: list[Session]) -> None:
+def _open_found(node_id: str | None, all_nodes: bool, baud: int, opened: Chosen) -> None:
     found = discover()
     if not found:
         raise CuenodeError(
@@ -104,7 +131,7 @@ def _open_found(node_id: str | None, all_nodes: bool, baud: int, opened: list[Se
         except CuenodeError as exc:
             if len(found) == 1:
                 raise
-            click.echo(f"skipping {port.device}: {exc.message}", err=True)
+            opened.skip(port.device, exc)
             continue
         if node_id is None or s.info.node_id == node_id:
             opened.append(s)
@@ -268,7 +295,23 @@ def push_cmd(
 def _describe(result: dict) -> str:
     if not result:
         return "ok"
-    return ", ".join(f"{k} {v}" for k, v in result.items())
+    return ", ".join(f"{k} {v if v != '' else '-'}" for k, v in result.items())
+
+
+def run_on_each(chosen: Chosen, what: str, op: Callable[[Session], dict]) -> None:
+    """Send the command to every chosen node even if an earlier one fails (a STOP must reach
+    every node that answers); then exit 1 naming the nodes it missed."""
+    if len(chosen) == 1 and not chosen.missed:  # one node: its own error is the one line
+        click.echo(f"{chosen[0].info.label()}: {what}: {_describe(op(chosen[0]))}")
+        return
+    failed = []
+    for s in chosen:
+        try:
+            click.echo(f"{s.info.label()}: {what}: {_describe(op(s))}")
+        except CuenodeError as exc:
+            click.echo(f"{what} FAILED: {exc.format_message()}", err=True)
+            failed.append(s.info.label())
+    finish(chosen, failed, what)
 
 
 def _control_command(name: str, op: Callable[[Session], dict], help_text: str) -> click.Command:
@@ -276,8 +319,7 @@ def _control_command(name: str, op: Callable[[Session], dict], help_text: str) -
     @target_options
     def command(ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int) -> None:
         with sessions(ports, node_id, all_nodes, baud) as chosen:
-            for s in chosen:
-                click.echo(f"{s.info.label()}: {name.upper()}: {_describe(op(s))}")
+            run_on_each(chosen, name.upper(), op)
 
     return command
 
@@ -291,24 +333,15 @@ def goto_cmd(
     """Jump to cue CUE (a number like 12 or 12.25), with that cue's timing."""
     nodeops.cue_thousandths(cue)  # a typo fails before any port is opened
     with sessions(ports, node_id, all_nodes, baud) as chosen:
-        for s in chosen:
-            click.echo(f"{s.info.label()}: GOTO {cue}: {_describe(nodeops.goto(s, cue))}")
+        run_on_each(chosen, f"GOTO {cue}", lambda s: nodeops.goto(s, cue))
 
 
 # --- status and log ----------------------------------------------------------------------------
 
 
 def _print_status(st: dict) -> None:
-    head = st.get("node") or "(no identity)"
-    click.echo(f"{head} on {st['port']}")
-    for key, value in st.items():
-        if key in ("node", "port"):
-            continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = "; ".join(json.dumps(v) if not isinstance(v, str) else v for v in value)
-        click.echo(f"  {key:<14} {value}")
+    for line in statusview.status_lines(st):
+        click.echo(line)
 
 
 @click.command("status")
@@ -320,17 +353,22 @@ def status_cmd(
     """Show each node's cue, fades, relays, DMX rate, link counters, show and firmware."""
     with sessions(ports, node_id, all_nodes, baud) as chosen:
         states = [nodeops.status(s) for s in chosen]
+    # One node: an object; several (--all, repeated --port): a list, whatever answered.
+    several = all_nodes or len(states) + len(chosen.missed) > 1
     if as_json:
-        click.echo(json.dumps(states if all_nodes else states[0], indent=2))
-        return
-    for st in states:
-        _print_status(st)
+        click.echo(json.dumps(states if several else states[0], indent=2))
+    else:
+        for st in states:
+            _print_status(st)
+    finish(chosen, [], "status")
 
 
 @click.command("log")
 @target_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--since", type=int, default=0, help="First log entry to fetch.")
+@click.option(
+    "--since", type=click.IntRange(0, 2**32 - 1), default=0, help="First log entry to fetch."
+)
 def log_cmd(
     ports: tuple[str, ...],
     node_id: str | None,
@@ -342,14 +380,16 @@ def log_cmd(
     """Print each node's event log with node timestamps."""
     with sessions(ports, node_id, all_nodes, baud) as chosen:
         logs = {s.info.node_id or s.info.port: nodeops.log(s, since) for s in chosen}
+    several = all_nodes or len(logs) + len(chosen.missed) > 1
     if as_json:
         out = [{"node": k, "events": v} for k, v in logs.items()]
-        click.echo(json.dumps(out if all_nodes else out[0], indent=2))
-        return
-    for node, events in logs.items():
-        for t_ms, *rest in events:
-            text = " ".join(str(r) for r in rest)
-            click.echo(f"{node} {t_ms // 1000:>6}.{t_ms % 1000:03d}  {text}")
+        click.echo(json.dumps(out if several else out[0], indent=2))
+    else:
+        for node, events in logs.items():
+            for t_ms, *rest in events:
+                text = " ".join(str(r) for r in rest)
+                click.echo(f"{node} {t_ms // 1000:>6}.{t_ms % 1000:03d}  {text}")
+    finish(chosen, [], "log")
 
 
 COMMANDS = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from cuefw import eventlog
 from cuefw import showfile as sf
 
 from cuenode import showbin
@@ -243,9 +244,8 @@ def _auto(cue: Cue) -> tuple[int, int]:
 
 
 def format_cue_number(thousandths: int) -> str:
-    """12250 -> '12.25', 1000 -> '1'."""
-    whole, frac = divmod(thousandths, 1000)
-    return f"{whole}.{frac:03d}".rstrip("0") if frac else str(whole)
+    """12250 -> '12.25', 1000 -> '1' (the node's own formatting, so host and node agree)."""
+    return eventlog.cue_text(thousandths)
 
 
 # --- relays and buttons ----------------------------------------------------------------------

@@ -104,6 +104,15 @@ class Session:
         return reply.data
 
 
+# What to do about each reason the engine gives for refusing GO/BACK/GOTO (cuefw.eventlog).
+ENGINE_REMEDIES = {
+    "go-protect": "GO protection: a second GO came too soon after the last one; press again",
+    "end-of-list": "the cue list has ended: GOTO a cue, or BACK",
+    "no-show": "push a show first: `cuenode push show.yaml`",
+    "no-such-cue": "check the cue number against the show (`cuenode status` shows where it is)",
+}
+
+
 def refusal(info: NodeInfo, status: int, data: bytes) -> CuenodeError:
     if status == link.E_IDENTITY:
         who = json.loads(data)
@@ -120,6 +129,9 @@ def refusal(info: NodeInfo, status: int, data: bytes) -> CuenodeError:
         err.link_status = status  # type: ignore[attr-defined]  # push() resumes on it
         return err
     text = data.decode(errors="replace") if status != link.E_OFFSET else ""
+    if status == link.E_ENGINE and text:  # the engine's own words: "GOTO 99 refused: ..."
+        reason = text.rsplit(": ", 1)[-1]
+        return CuenodeError(f"{info.label()}: {text}", ENGINE_REMEDIES.get(reason))
     what = link.STATUS_NAMES.get(status, f"error {status}")
     detail = f": {text}" if text and text != what else ""
     return CuenodeError(f"{info.label()} refused: {what}{detail}")

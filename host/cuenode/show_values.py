@@ -13,6 +13,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cuefw import eventlog
+
 from cuenode.show_yaml import describe
 
 MAX_TIME_MS = 3_600_000  # 1 h: longer fades/follows are almost surely a typo (ms given as s)
@@ -141,8 +143,8 @@ def parse_cue_number(value: Any) -> int:
 
 
 def format_cue(thousandths: int) -> str:
-    whole, frac = divmod(thousandths, 1000)
-    return f"{whole}.{frac:03d}".rstrip("0") if frac else str(whole)
+    """12250 -> '12.25' (the node's own formatting, so host and node agree)."""
+    return eventlog.cue_text(thousandths)
 
 
 def parse_int(value: Any, lo: int, hi: int, expected: str) -> int:

@@ -67,8 +67,10 @@ def test_event_log_copy_into_and_since():
 
 
 def test_event_log_describe():
-    assert describe((5, EV_RELAY_REFUSED, 0, R_MIN_OFF)) == "5 relay-refused relay=0 reason=min-off"
-    assert describe((7, EV_GO, 2, 3000)) == "7 go 2 3000"
+    assert describe((5, EV_RELAY_REFUSED, 0, R_MIN_OFF)) == "5 relay-refused: relay 0: min-off"
+    assert describe((7, EV_GO, 2, 3000)) == "7 go: cue 3"
+    assert describe((8, EV_GO, 3, 12250)) == "8 go: cue 12.25"
+    assert describe((9, EV_STOP, 3, 2000)) == "9 stop: fade to black in 2000 ms"
 
 
 # --- curves --------------------------------------------------------------------------------

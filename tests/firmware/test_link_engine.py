@@ -160,7 +160,7 @@ def test_log_pages_with_node_timestamps():
     host.ask(link.T_GO, b"", 1234)
     st, r = host.ask(link.T_LOG, struct.pack("<IH", 0, 10))
     got = json.loads(r)
-    assert got["events"][-1] == [1234, "go 0 1000"]
+    assert got["events"][-1] == [1234, "go: cue 1"]
     assert got["events"][0][0] == 7 and got["next"] == len(got["events"])
     st, r = host.ask(link.T_LOG, struct.pack("<IH", got["next"], 10))
     assert json.loads(r)["events"] == []

@@ -11,6 +11,7 @@ import io
 import time
 from typing import Any
 
+from cuefw import eventlog
 from cuefw import showfile as sf
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -69,10 +70,7 @@ def relay_text(names: list[str], probe: dict) -> str:
 
 
 def cue_text(thousandths: int) -> str:
-    if thousandths < 0:
-        return "-"
-    whole, frac = divmod(thousandths, 1000)
-    return str(whole) if not frac else f"{whole}.{frac:03d}".rstrip("0")
+    return eventlog.cue_text(thousandths) or "-"
 
 
 def dmx_grid(slots: bytes) -> str:
