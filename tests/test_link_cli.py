@@ -119,7 +119,8 @@ def test_node_not_answering(flash):
         node.silent = True
         line = one_line_error(run("status", "--port", node.port))
     assert line == (
-        f"Error: no cuenode firmware answered on {node.port} — flash it with `cuenode flash`"
+        f"Error: no cuenode firmware answered on {node.port} "
+        f"— flash it with `cuenode flash --port {node.port} --name NODE_ID`"
     )
 
 

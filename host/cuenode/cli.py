@@ -10,7 +10,7 @@ import click
 from cuenode import __version__
 
 # Each area keeps its commands in its own module exposing COMMANDS (a list of click commands).
-COMMAND_MODULES = ("cli_show", "cli_compile", "cli_emulator", "cli_link")
+COMMAND_MODULES = ("cli_show", "cli_compile", "cli_emulator", "cli_link", "cli_flash")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

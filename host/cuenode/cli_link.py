@@ -170,8 +170,9 @@ def load_parts(path: Path) -> dict[str, bytes]:
     try:
         reader = showfile.ShowReader(io.BytesIO(blob))
     except (showfile.ShowError, ValueError, IndexError) as exc:
+        why = "" if str(exc) in ("", "not a compiled cuenode show") else f" ({exc})"
         raise CuenodeError(
-            f"{path}: not a compiled cuenode show ({exc})",
+            f"{path}: not a compiled cuenode show{why}",
             "push the show's .yaml, or a file from `cuenode compile`",
         ) from None
     import hashlib

@@ -20,7 +20,11 @@ HELLO_TIMEOUT_S = 0.5
 HELLO_RETRIES = 3
 PUSH_TIMEOUT_S = 2.0  # a chunk's answer may wait behind a window of chunks and a flash write
 PUSH_RETRIES = 5
+PUSH_RESTARTS = 2  # a node that restarted mid-push is asked to resume this often
+MIN_CHUNK = 64  # smallest chunk a noisy line falls back to
+NOISY_RESEND_S = 0.2  # on a noisy line: silence this long after a window, resend
 COMMIT_TIMEOUT_S = 5.0  # the node hashes the whole show before it answers
+COMMIT_RESEND_S = 0.6  # it answers each slice of that work; silence this long: resend
 
 
 @dataclass(frozen=True)
@@ -84,9 +88,12 @@ class Session:
         *,
         timeout: float | None = None,
         retries: int | None = None,
+        resend_after: float | None = None,
     ) -> bytes:
         """One request; a refusal or silence becomes a CuenodeError naming this node."""
-        reply = self.transport.request(ftype, payload, timeout=timeout, retries=retries)
+        reply = self.transport.request(
+            ftype, payload, timeout=timeout, retries=retries, resend_after=resend_after
+        )
         if reply is None:
             raise CuenodeError(
                 f"{self.info.label()} is not answering",
@@ -115,10 +122,12 @@ def refusal(info: NodeInfo, status: int, data: bytes) -> CuenodeError:
             "push to the right node, or use --force to override",
         )
     if status == link.E_NO_TRANSFER:
-        return CuenodeError(
+        err = CuenodeError(
             f"{info.label()} lost the transfer (did it restart?)",
             "run the push again: it resumes where it stopped",
         )
+        err.link_status = status  # type: ignore[attr-defined]  # push() resumes on it
+        return err
     text = data.decode(errors="replace") if status != link.E_OFFSET else ""
     if status == link.E_ENGINE and text:  # the engine's own words: "GOTO 99 refused: ..."
         reason = text.rsplit(": ", 1)[-1]
@@ -141,6 +150,7 @@ def connect(port: str, *, baudrate: int = 115200) -> Session:
             bytes([link.PROTOCOL_VERSION]),
             timeout=HELLO_TIMEOUT_S,
             retries=HELLO_RETRIES,
+            resend_after=transport.quick_resend(),
         )
         if reply is None:
             raise no_firmware(port, _at_repl(transport))
@@ -165,7 +175,10 @@ def no_firmware(port: str, at_repl: bool) -> CuenodeError:
             f"the node on {port} is at the MicroPython REPL, not running cuenode",
             f"restart cuenode with `mpremote connect {port} reset` (or unplug and replug it)",
         )
-    return CuenodeError(f"no cuenode firmware answered on {port}", "flash it with `cuenode flash`")
+    return CuenodeError(
+        f"no cuenode firmware answered on {port}",
+        f"flash it with `cuenode flash --port {port} --name NODE_ID`",
+    )
 
 
 def parse_hello(port: str, data: bytes) -> NodeInfo:
@@ -337,17 +350,32 @@ def push(
         flags |= link.F_DEFLATE
     else:
         wire = blob
-    begin = session.call(
-        link.T_PUSH_BEGIN, link.pack_begin(len(blob), blob[-32:], show_node, flags, len(wire))
-    )
-    offset, chunk, node_window = struct.unpack_from("<IHB", begin)
-    sender = _WindowedSender(session, wire, chunk, window or node_window, progress)
-    sender.run(offset)
-    done = _commit(session, force_switch, len(blob))
+    begin_payload = link.pack_begin(len(blob), blob[-32:], show_node, flags, len(wire))
+    for attempt in range(PUSH_RESTARTS + 1):
+        try:
+            begin = session.call(
+                link.T_PUSH_BEGIN,
+                begin_payload,
+                timeout=PUSH_TIMEOUT_S,
+                retries=2,  # 6 s: the node may first close a half-written transfer
+                resend_after=session.transport.quick_resend(),
+            )
+            offset, chunk, node_window = struct.unpack_from("<IHB", begin)
+            if attempt == 0:
+                first_offset = offset
+            sender = _WindowedSender(session, wire, chunk, window or node_window, progress)
+            sender.run(offset)
+            done = _commit(session, force_switch, len(blob))
+            break
+        except CuenodeError as exc:
+            # the node restarted mid-push (power blip, a Ctrl-C/Ctrl-D a noisy line made):
+            # BEGIN again, which resumes from what reached its flash
+            if getattr(exc, "link_status", None) != link.E_NO_TRANSFER or attempt == PUSH_RESTARTS:
+                raise
     return PushResult(
         show_node,
         len(blob),
-        offset,
+        first_offset,
         time.monotonic() - started,
         bool(done.get("switched")),
         wire_bytes=len(wire),
@@ -361,7 +389,13 @@ def _commit(session: Session, force_switch: bool, size: int) -> dict:
     flags = bytes([link.F_FORCE_SWITCH if force_switch else 0])
     for _ in range(size // 512 + 100):
         done = json.loads(
-            session.call(link.T_PUSH_COMMIT, flags, timeout=COMMIT_TIMEOUT_S, retries=3)
+            session.call(
+                link.T_PUSH_COMMIT,
+                flags,
+                timeout=COMMIT_TIMEOUT_S,
+                retries=3,
+                resend_after=COMMIT_RESEND_S,
+            )
         )
         if not done.get("busy"):
             return done
@@ -380,7 +414,7 @@ class _WindowedSender:
         self.t = session.transport
         self.session = session
         self.blob = blob
-        self.chunk = chunk
+        self.chunk = self.full_chunk = chunk
         self.window = max(1, window)
         self.progress = progress
         self.inflight: dict[int, int] = {}  # seq -> chunk offset
@@ -389,23 +423,39 @@ class _WindowedSender:
         self.retransmitted = 0
 
     def run(self, offset: int) -> None:
+        """Gives up only after PUSH_TIMEOUT_S * (PUSH_RETRIES + 1) without progress. Each
+        lost or damaged answer halves the chunk (down to MIN_CHUNK): on a noisy line a 4 KB
+        frame almost never arrives whole, a 64-byte one mostly does."""
         self.acked = self.next_off = offset
-        failures = 0
+        stalled_since = time.monotonic()
         while self.acked < len(self.blob):
             self._fill_window()
-            frame = self.t.receive(PUSH_TIMEOUT_S)
+            frame = self.t.receive(self._answer_wait())
             if frame is None:
-                failures += 1
-                if failures > PUSH_RETRIES:
+                if time.monotonic() - stalled_since > PUSH_TIMEOUT_S * (PUSH_RETRIES + 1):
                     raise CuenodeError(
                         f"{self.session.info.label()} stopped answering during "
                         f"the push ({self.acked} of {len(self.blob)} bytes)",
                         "run the push again: it resumes where it stopped",
                     )
+                self.chunk = max(MIN_CHUNK, self.chunk // 2)
+                time.sleep(0.005)  # let the damaged tail drain before resending
+                self.t.write(bytes([link.END]))
                 self._go_back(self.acked)
                 continue
-            if self._handle(frame):
-                failures = 0
+            before = self.acked
+            self._handle(frame)
+            if self.acked > before:
+                stalled_since = time.monotonic()
+
+    def _answer_wait(self) -> float:
+        """Silence this long means a chunk or its answer was lost. At full chunk size an
+        answer may wait behind a window of chunks and a flash write; once the line has shown
+        itself noisy (chunk reduced) the window is small and a loss is far more likely."""
+        if self.chunk >= self.full_chunk:
+            return PUSH_TIMEOUT_S
+        wire_s = self.window * (self.chunk + 16) * 10 / max(self.t.baudrate, 9600)
+        return min(PUSH_TIMEOUT_S, NOISY_RESEND_S + wire_s)
 
     def _fill_window(self) -> None:
         while len(self.inflight) < self.window and self.next_off < len(self.blob):

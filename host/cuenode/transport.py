@@ -30,6 +30,10 @@ KNOWN_USB = {
 }
 DEFAULT_BAUD = 115200
 READ_SLICE_S = 0.02  # how long one read waits: short, so deadlines are kept
+RETRY_BACKOFF_S = 0.005  # first pause before a resend; doubles up to the max
+RETRY_BACKOFF_MAX_S = 0.1
+NOISY_EXTRA = 2  # a node answering with damaged frames gets up to 2x more time than silence
+RESEND_S = 0.08  # silence this long after a short request: resend it
 
 
 @dataclass(frozen=True)
@@ -104,13 +108,17 @@ class Transport:
         return seq
 
     def receive(self, timeout: float) -> link.Frame | None:
-        """The next response frame within `timeout` seconds, or None."""
+        """The next response frame within `timeout` seconds; None at the timeout or right
+        after a damaged frame."""
         deadline = time.monotonic() + timeout
+        damaged = self._damaged()
         while not self.pending:
             chunk = self._read()
             if chunk:
                 self.pending.extend(f for f in self.deframer.feed(chunk) if f.ftype & link.RESPONSE)
                 self.raw_tail = (self.raw_tail + chunk)[-256:]
+                if not self.pending and self._damaged() != damaged:
+                    return None  # a frame arrived damaged: the caller may ask again now
             elif time.monotonic() >= deadline:
                 return None
         return self.pending.pop(0)
@@ -131,21 +139,66 @@ class Transport:
         *,
         timeout: float | None = None,
         retries: int | None = None,
+        resend_after: float | None = None,
     ) -> Reply | None:
-        """Send and wait for the matching response; resend (same seq) on timeout.
+        """Send and wait for the matching response; resend (same seq) until it comes.
 
-        Returns None when the node never answered."""
+        The budget is the whole `timeout * (retries + 1)`, not a count of sends: a response
+        that arrives damaged (bad CRC, bad escape) is asked for again at once (after a short,
+        growing backoff) instead of waiting out the timeout, so a noisy line costs a few
+        milliseconds per lost frame, not half a second; while damaged frames keep arriving
+        the budget stretches (up to NOISY_EXTRA times more). Silence (the request itself was
+        damaged, or the response's END) is resent after `resend_after`: by default a quick
+        RESEND_S (plus the wire time at a slow baud) for the default short requests, the
+        whole `timeout` for a caller's own (slow operations: don't pile up duplicates).
+        Returns None when the node never answered within the budget."""
+        if resend_after is None:
+            resend_after = timeout if timeout is not None else self.quick_resend()
         timeout = self.timeout if timeout is None else timeout
         retries = self.retries if retries is None else retries
         seq = self.next_seq()
-        for _attempt in range(retries + 1):
+        budget = timeout * (retries + 1)
+        give_up = time.monotonic() + budget
+        hard_stop = give_up + NOISY_EXTRA * budget
+        backoff = RETRY_BACKOFF_S
+        first = True
+        while time.monotonic() < give_up:
+            if not first:  # END first: the node drops whatever half frame it holds
+                self.write(bytes([link.END]))
+            first = False
             self.send(ftype, payload, seq)
-            deadline = time.monotonic() + timeout
-            while (left := deadline - time.monotonic()) > 0:
-                frame = self.receive(left)
-                if frame is not None and frame.seq == seq and frame.ftype == ftype | link.RESPONSE:
-                    return Reply(frame.payload[0], bytes(frame.payload[1:]))
+            wait_until = min(give_up, time.monotonic() + resend_after)
+            reply, damaged = self._await(ftype, seq, wait_until)
+            if reply is not None:
+                return reply
+            if damaged:  # the node is there and answering: ask again straight away, and
+                # keep asking a while longer than for a silent port (up to hard_stop)
+                give_up = min(hard_stop, max(give_up, time.monotonic() + timeout))
+                continue
+            time.sleep(min(backoff, max(0.0, give_up - time.monotonic())))
+            backoff = min(backoff * 2, RETRY_BACKOFF_MAX_S)
         return None
+
+    def quick_resend(self) -> float:
+        """How long silence means 'lost': the node answers within a frame tick, plus the
+        time a biggish (300 byte) response takes on a slow UART."""
+        return min(self.timeout, RESEND_S + 300 * 10 / max(self.baudrate, 9600))
+
+    def _damaged(self) -> int:
+        d = self.deframer
+        return d.crc_errors + d.bad_escapes + d.overflows
+
+    def _await(self, ftype: int, seq: int, deadline: float) -> tuple[Reply | None, bool]:
+        """(the response to `seq`, False) before `deadline`; (None, True) as soon as a damaged
+        frame arrives (most likely the response itself: resend); (None, False) on silence."""
+        damaged = self._damaged()
+        while (left := deadline - time.monotonic()) > 0:
+            frame = self.receive(min(left, READ_SLICE_S * 5))
+            if frame is not None and frame.seq == seq and frame.ftype == ftype | link.RESPONSE:
+                return Reply(frame.payload[0], bytes(frame.payload[1:])), False
+            if frame is None and self._damaged() != damaged:
+                return None, True
+        return None, False
 
     def resync(self) -> None:
         """End any half-received frame on the node and drop stale input here."""

@@ -1,0 +1,263 @@
+"""`cuenode flash`: install the cuenode firmware on a board that already runs MicroPython.
+
+The files are staged on the host exactly as the emulator's flash is written
+(`cuenode.emulator.supervisor.install_firmware`: boot.py, main.py, the board family's driver,
+cuefw/, board.py) plus the identity file main.py reads; on a real chip the cuefw modules are
+precompiled with mpy-cross for its architecture (less RAM and no compile at boot). The real
+mpremote CLI copies them (its `fs cp` skips files whose SHA-256 already matches), the node
+hashes each file back (SHA-256 on the node, compared with the staged file), then the board
+is reset, and the node must answer HELLO with its new name.
+Nothing else on the node's flash is touched: the show (show.bin and the store's files) stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cuenode.boards import load_board
+from cuenode.errors import CuenodeError
+from cuenode.paths import BOARDS_DIR, FIRMWARE_DIR
+
+ID_FILE = "node.id"  # firmware/main.py ID_FILE ("/node.id")
+MPY_ARCH = {"rp2": "armv6m", "esp32": "xtensawin"}  # family -> mpy-cross -march
+MPREMOTE_TIMEOUT_S = 120
+HELLO_WAIT_S = 15.0  # after the reset: boot + (USB re-enumeration on a real Pico)
+FLASH_BOARDS = ("pico", "esp32_devkitc", "emulator")
+
+Step = Callable[[str], None]  # progress: a short description of what happens now
+
+
+@dataclass
+class FlashResult:
+    port: str
+    name: str
+    board: str = ""
+    files: int = 0
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+# --- talking to MicroPython through mpremote ---------------------------------------------------
+
+
+def mpremote(port: str, *args: str, timeout: float = MPREMOTE_TIMEOUT_S) -> str:
+    """Run the real mpremote on `port`; its stdout, or CuenodeError with its last error line."""
+    cmd = [sys.executable, "-m", "mpremote", "connect", port, *args]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise CuenodeError(
+            f"{port}: mpremote gave no answer within {timeout:.0f} s",
+            "unplug and replug the board, then flash again",
+        ) from None
+    if done.returncode != 0:
+        raise CuenodeError(f"{port}: {_last_line(done.stderr or done.stdout)}", _remedy(port))
+    return done.stdout
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "mpremote failed"
+
+
+def _remedy(port: str) -> str:
+    return (
+        f"check that {port} is a board running MicroPython "
+        "(`mpremote connect PORT exec 'print(1)'`)"
+    )
+
+
+PROBE = "import sys,os\nprint(sys.implementation._machine)\nprint(os.uname()[0])\n"
+
+
+def detect_board(port: str) -> str:
+    """The board name (boards/<name>.py) for what MicroPython on `port` says it is."""
+    out = mpremote(port, "exec", PROBE)
+    return board_for(out)
+
+
+def board_for(probe_output: str) -> str:
+    text = probe_output.lower()
+    if "cuenode emulator" in text:
+        return "emulator"
+    if "rp2040" in text or "rp2350" in text or "\nrp2" in text:
+        return "pico"
+    if "esp32" in text:
+        return "esp32_devkitc"
+    raise CuenodeError(
+        f"no cuenode board matches this MicroPython: {probe_output.strip().splitlines()[0]}",
+        f"name the board with --board ({', '.join(FLASH_BOARDS)})",
+    )
+
+
+# --- staging the files -------------------------------------------------------------------------
+
+
+def stage_firmware(stage: Path, board: str, name: str, compile_mpy: bool = True) -> list[str]:
+    """The node's files under `stage`, as node paths ('main.py', 'cuefw/engine.mpy', ...)."""
+    from cuenode.emulator.supervisor import install_firmware
+
+    info = load_board(board)
+    if info is None:
+        raise CuenodeError(f"no board '{board}'", f"use one of: {', '.join(FLASH_BOARDS)}")
+    files = install_firmware(stage, FIRMWARE_DIR, BOARDS_DIR / f"{board}.py", info.family)
+    (stage / ID_FILE).write_text(name + "\n")
+    files.append(ID_FILE)
+    arch = MPY_ARCH.get(info.family)
+    if arch and compile_mpy:
+        files = [_to_mpy(stage, f, arch) if f.startswith("cuefw/") else f for f in files]
+    return files
+
+
+def _to_mpy(stage: Path, node_path: str, arch: str) -> str:
+    src = stage / node_path
+    out = src.with_suffix(".mpy")
+    cmd = [sys.executable, "-m", "mpy_cross", f"-march={arch}", "-o", str(out), str(src)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CuenodeError(f"mpy-cross failed on {node_path}: {_last_line(done.stderr)}")
+    src.unlink()
+    return node_path[:-3] + ".mpy"
+
+
+def cleanup_script(files: list[str]) -> str:
+    """MicroPython code run on the node: make cuefw/, remove the other flavour (.py/.mpy) of
+    each module so an old copy can never shadow the new one. Leaves every other file."""
+    stale = [f[:-3] + "py" if f.endswith(".mpy") else f[:-2] + "mpy" for f in files]
+    stale = [f for f in stale if f.startswith("cuefw/")]
+    return (
+        "import os\n"
+        "try:\n os.mkdir('cuefw')\nexcept OSError:\n pass\n"
+        f"for f in {stale!r}:\n"
+        " try:\n  os.remove(f)\n except OSError:\n  pass\n"
+    )
+
+
+# --- one node ----------------------------------------------------------------------------------
+
+
+def flash_node(
+    port: str, name: str | None, board: str | None = None, step: Step | None = None
+) -> FlashResult:
+    """Flash one node; never raises: the result says what went wrong."""
+    result = FlashResult(port, name or "")
+    started = time.monotonic()
+    say = step or (lambda text: None)
+    try:
+        _flash(result, board, say)
+    except CuenodeError as exc:
+        result.error = exc.format_message()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _flash(result: FlashResult, board: str | None, say: Step) -> None:
+    port = result.port
+    if "://" not in port and not Path(port).exists():
+        raise CuenodeError(
+            f"no such port {port}",
+            "is the board plugged in? `cuenode status --all` lists the nodes found",
+        )
+    say("asking MicroPython what it is")
+    result.board = board or detect_board(port)
+    if not result.name:
+        result.name = current_name(port)
+    with tempfile.TemporaryDirectory(prefix="cuenode-flash-") as tmp:
+        stage = Path(tmp)
+        say(f"compiling for {result.board}")
+        files = stage_firmware(stage, result.board, result.name)
+        result.files = len(files)
+        say(f"copying {len(files)} files")
+        mpremote(port, "exec", cleanup_script(files), *copy_args(stage, files))
+        say("verifying")
+        verify_hashes(port, stage, files)
+    say("resetting")
+    reset(port)
+    say("waiting for HELLO")
+    confirm_hello(port, result.name)
+
+
+def copy_args(stage: Path, files: list[str]) -> list[str]:
+    """One mpremote command chain: `+ fs cp SRC :DST` per file (one connection for all)."""
+    args: list[str] = []
+    for f in files:
+        args += ["+", "fs", "cp", str(stage / f), ":" + f]
+    return args
+
+
+HASH_SCRIPT = """import hashlib, binascii
+for f in %r:
+    h = hashlib.sha256()
+    try:
+        with open(f, 'rb') as fh:
+            while True:
+                b = fh.read(512)
+                if not b:
+                    break
+                h.update(b)
+        print(f, binascii.hexlify(h.digest()).decode())
+    except OSError:
+        print(f, 'missing')
+"""
+
+
+def verify_hashes(port: str, stage: Path, files: list[str]) -> None:
+    """Read every file back as the node sees it (SHA-256 computed on the node)."""
+    out = mpremote(port, "exec", HASH_SCRIPT % (files,))
+    on_node = dict(line.split(" ", 1) for line in out.strip().splitlines() if " " in line)
+    for f in files:
+        want = hashlib.sha256((stage / f).read_bytes()).hexdigest()
+        if on_node.get(f, "").strip() != want:
+            raise CuenodeError(
+                f"{port}: {f} on the node does not match what was sent "
+                f"({on_node.get(f, 'not listed').strip()})",
+                "flash again; if it repeats, the board's filesystem may be full or damaged",
+            )
+
+
+def current_name(port: str) -> str:
+    out = mpremote(port, "exec", "print(open('node.id').read().strip())")
+    name = out.strip()
+    if not name or "Error" in name:
+        raise CuenodeError(f"{port} has no node name yet", "give it one with --name NODE_ID")
+    return name
+
+
+def reset(port: str) -> None:
+    """machine.reset(): the board reboots into main.py (a soft reset from mpremote's raw REPL
+    would not run main.py). The port may vanish meanwhile (USB), so mpremote's exit is moot."""
+    try:
+        mpremote(port, "reset", timeout=30)
+    except CuenodeError:
+        pass
+
+
+def confirm_hello(port: str, name: str) -> None:
+    from cuenode import nodeops
+
+    deadline = time.monotonic() + HELLO_WAIT_S
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with nodeops.connect(port) as s:
+                if s.info.node_id == name:
+                    return
+                last = f"it answers as '{s.info.node_id}'"
+        except CuenodeError as exc:
+            last = exc.message
+        time.sleep(0.2)
+    raise CuenodeError(
+        f"{port}: flashed, but cuenode did not come up as '{name}' ({last})",
+        "see the board's output with `mpremote connect PORT repl`",
+    )
