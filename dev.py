@@ -52,8 +52,11 @@ def ensure_micropython_wasm() -> None:
         return
     say("installing the MicroPython WebAssembly build (npm)")
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    run([str(BIN / "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=MP_WASM_DIR, env=env)
+    run(
+        [str(BIN / "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=MP_WASM_DIR,
+        env=env,
+    )
     stamp.write_text(_digest(lock))
 
 
@@ -66,16 +69,31 @@ def ensure_board_stubs() -> None:
     (tests/test_firmware_build.py) uses them as mypy's typeshed, one board at a time."""
     for board, package in BOARD_STUBS.items():
         version = subprocess.check_output(
-            [str(BIN / "python"), "-c",
-             f"import importlib.metadata as m; print(m.version({package!r}))"], text=True).strip()
+            [
+                str(BIN / "python"),
+                "-c",
+                f"import importlib.metadata as m; print(m.version({package!r}))",
+            ],
+            text=True,
+        ).strip()
         target = VENV / "mpstubs" / board
         stamp = target / ".cuenode-installed"
         if stamp.exists() and stamp.read_text() == version:
             continue
         say(f"installing {package} {version} into {target.relative_to(ROOT)}")
         shutil.rmtree(target, ignore_errors=True)
-        run([str(BIN / "python"), "-m", "pip", "install", "-q", "--target", str(target),
-             f"{package}=={version}"])
+        run(
+            [
+                str(BIN / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--target",
+                str(target),
+                f"{package}=={version}",
+            ]
+        )
         stamp.write_text(version)
 
 
@@ -86,8 +104,10 @@ def ensure_sigrok() -> None:
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         say("installing sigrok-cli (apt-get)")
         run(["apt-get", "update", "-qq"])
-        run(["apt-get", "install", "-y", "-qq", "sigrok-cli"],
-            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        run(
+            ["apt-get", "install", "-y", "-qq", "sigrok-cli"],
+            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+        )
     else:
         say("sigrok-cli is missing: install it (Debian/Ubuntu: sudo apt-get install sigrok-cli)")
 
@@ -97,8 +117,9 @@ def _digest(path: Path) -> str:
 
 
 def venv_env() -> dict[str, str]:
-    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-                VIRTUAL_ENV=str(VENV))
+    return dict(
+        os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(VENV)
+    )
 
 
 def cmd_run(args: list[str]) -> int:

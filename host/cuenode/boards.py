@@ -25,8 +25,13 @@ def load_board(name: str) -> Board | None:
     if not path.is_file():
         return None
     data = runpy.run_path(str(path))
-    return Board(name=data["BOARD"], family=data["FAMILY"], description=data["DESCRIPTION"],
-                 relays=dict(data["RELAYS"]), buttons=dict(data["BUTTONS"]))
+    return Board(
+        name=data["BOARD"],
+        family=data["FAMILY"],
+        description=data["DESCRIPTION"],
+        relays=dict(data["RELAYS"]),
+        buttons=dict(data["BUTTONS"]),
+    )
 
 
 def board_names() -> list[str]:

@@ -105,8 +105,10 @@ def check(show: NodeShow) -> None:
         _check(f"button {b.pin} stuck_s", b.stuck_s, U16)
     for prev, c in itertools.pairwise(show.cues):
         if c.number <= prev.number:
-            raise EncodeError(f"cue numbers must increase (find_cue binary-searches them): "
-                              f"{c.number / 1000:g} follows {prev.number / 1000:g}")
+            raise EncodeError(
+                f"cue numbers must increase (find_cue binary-searches them): "
+                f"{c.number / 1000:g} follows {prev.number / 1000:g}"
+            )
     for c in show.cues:
         _check_cue(c, len(show.params), len(show.relays))
 
@@ -169,9 +171,13 @@ def encode(show: NodeShow) -> bytes:
 
     offsets = {}
     pos = sf.HEADER_LEN
-    for name, size in (("params", len(params)), ("relays", len(relays)),
-                       ("buttons", len(buttons)), ("index", sf.INDEX_LEN * len(show.cues)),
-                       ("looks", len(look_blob))):
+    for name, size in (
+        ("params", len(params)),
+        ("relays", len(relays)),
+        ("buttons", len(buttons)),
+        ("index", sf.INDEX_LEN * len(show.cues)),
+        ("looks", len(look_blob)),
+    ):
         offsets[name] = pos
         pos += size
     index = bytearray()
@@ -181,12 +187,31 @@ def encode(show: NodeShow) -> bytes:
     offsets["strings"] = pos
     file_len = pos + len(strings.data) + sf.HASH_LEN
     header = struct.pack(
-        sf.HEADER_FMT, sf.MAGIC, sf.FORMAT_VERSION, sf.HEADER_LEN, file_len, len(show.params),
-        len(show.cues), len(show.relays), len(show.buttons), show.fault_mode, show.flags,
-        show.go_protect_ms, show.keyframe_every, offsets["params"], offsets["relays"],
-        offsets["buttons"], offsets["index"], offsets["looks"], offsets["strings"], node_ref,
-        name_ref, max((len(c.changes) for c in show.cues), default=0),
-        max((len(c.actions) for c in show.cues), default=0), show.stop_fade_ms)
+        sf.HEADER_FMT,
+        sf.MAGIC,
+        sf.FORMAT_VERSION,
+        sf.HEADER_LEN,
+        file_len,
+        len(show.params),
+        len(show.cues),
+        len(show.relays),
+        len(show.buttons),
+        show.fault_mode,
+        show.flags,
+        show.go_protect_ms,
+        show.keyframe_every,
+        offsets["params"],
+        offsets["relays"],
+        offsets["buttons"],
+        offsets["index"],
+        offsets["looks"],
+        offsets["strings"],
+        node_ref,
+        name_ref,
+        max((len(c.changes) for c in show.cues), default=0),
+        max((len(c.actions) for c in show.cues), default=0),
+        show.stop_fade_ms,
+    )
     body = header + params + relays + buttons + bytes(index) + look_blob
     body += b"".join(cue_blobs) + bytes(strings.data)
     assert len(body) + sf.HASH_LEN == file_len
@@ -194,13 +219,22 @@ def encode(show: NodeShow) -> bytes:
 
 
 def _pack_relay(r: RelayRec, strings: _Strings) -> bytes:
-    return struct.pack(sf.RELAY_FMT, strings.ref(r.name), strings.ref(r.pin), r.max_on_ms,
-                       r.min_off_ms, r.duty_window_ms, r.duty_pct, r.flags)
+    return struct.pack(
+        sf.RELAY_FMT,
+        strings.ref(r.name),
+        strings.ref(r.pin),
+        r.max_on_ms,
+        r.min_off_ms,
+        r.duty_window_ms,
+        r.duty_pct,
+        r.flags,
+    )
 
 
 def _pack_button(b: ButtonRec, strings: _Strings) -> bytes:
-    return struct.pack(sf.BUTTON_FMT, strings.ref(b.pin), b.action, b.flags, b.cue_index,
-                       b.debounce_ms, b.stuck_s)
+    return struct.pack(
+        sf.BUTTON_FMT, strings.ref(b.pin), b.action, b.flags, b.cue_index, b.debounce_ms, b.stuck_s
+    )
 
 
 def _pack_looks(show: NodeShow) -> bytes:
@@ -214,9 +248,19 @@ def _pack_looks(show: NodeShow) -> bytes:
 
 
 def _pack_cue(c: CueRec, strings: _Strings) -> bytes:
-    head = struct.pack(sf.CUE_FMT, c.number, strings.ref(c.label), c.up_ms, c.down_ms,
-                       c.delay_ms, c.auto_ms, c.auto_mode, c.curve, len(c.changes),
-                       len(c.actions))
+    head = struct.pack(
+        sf.CUE_FMT,
+        c.number,
+        strings.ref(c.label),
+        c.up_ms,
+        c.down_ms,
+        c.delay_ms,
+        c.auto_ms,
+        c.auto_mode,
+        c.curve,
+        len(c.changes),
+        len(c.actions),
+    )
     changes = b"".join(struct.pack(sf.CHANGE_FMT, p, v) for p, v in c.changes)
     actions = b"".join(struct.pack(sf.ACTION_FMT, r, k, 0, ms) for r, k, ms in c.actions)
     return head + changes + actions
