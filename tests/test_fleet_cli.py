@@ -82,13 +82,15 @@ def test_hello_and_push_at_one_percent_status_at_point_four_percent_corruption(f
     is asked for again at once, silence after a short resend time, and the push falls back to
     small chunks. At 1 %: 20 connects (HELLO, 219-byte answer) in a row and a push succeed.
     STATUS answers 469 bytes, which arrive whole only ~1 % of the time at 1 % corruption (not
-    reliable yet, see docs/fleet.md); at 0.4 % (the rate first reported) 20 in a row succeed."""
+    reliable yet, see docs/fleet.md); at 0.4 % (the rate first reported) 20 in a row succeed.
+    Flips into Ctrl-A..D are spared: a noise byte that becomes Ctrl-C stops the firmware (a
+    known limit, docs/fleet.md), which is not what this test is about."""
     from cuenode import nodeops
 
     demo = compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
     node = fleet.add(NodePlan("stage", None))
     fleet.start()
-    node.corrupt(0.01, seed=1)
+    node.corrupt(0.01, seed=1, spare_repl_keys=True)
     for _ in range(20):
         with nodeops.connect(node.tty) as s:
             assert s.info.node_id == "stage"
@@ -96,7 +98,7 @@ def test_hello_and_push_at_one_percent_status_at_point_four_percent_corruption(f
         result = nodeops.push(s, demo, "stage", force_switch=True)
     assert result.switched
     assert node.corrupted > 100  # the line really was noisy
-    node.corrupt(0.004, seed=2)
+    node.corrupt(0.004, seed=2, spare_repl_keys=True)
     with nodeops.connect(node.tty) as s:
         for _ in range(20):
             assert nodeops.status(s)["node"] == "stage"

@@ -92,6 +92,7 @@ class VirtualNode:
         self.powered = True
         self.plugged = True
         self.corrupt_rate = 0.0
+        self.spare_repl_keys = False
         self.rng = random.Random(0)
         self.corrupted = 0
         self.to_host = _Pacer(config.baud) if config.baud else None
@@ -166,11 +167,16 @@ class VirtualNode:
     def replug(self) -> None:
         self.sup.call(lambda: self.sup._replug(self))
 
-    def corrupt(self, rate: float, seed: int = 0) -> None:
-        """Flip one random bit in each byte on the serial line with probability `rate`."""
+    def corrupt(self, rate: float, seed: int = 0, spare_repl_keys: bool = False) -> None:
+        """Flip one random bit in each byte on the serial line with probability `rate`.
+
+        `spare_repl_keys`: never turn a byte into Ctrl-A..Ctrl-D. A flip into Ctrl-C stops the
+        firmware (keyboard interrupt stays on so mpremote can always reach the REPL: a known
+        limit, docs/fleet.md); tests of the link's retries use this to stay deterministic."""
 
         def apply() -> None:
             self.corrupt_rate, self.rng = rate, random.Random(seed)
+            self.spare_repl_keys = spare_repl_keys
 
         self.sup.call(apply)
 
@@ -187,7 +193,10 @@ class VirtualNode:
         out = bytearray(data)
         for i in range(len(out)):
             if self.rng.random() < self.corrupt_rate:
-                out[i] ^= 1 << self.rng.randrange(8)
+                flipped = out[i] ^ (1 << self.rng.randrange(8))
+                if self.spare_repl_keys and 1 <= flipped <= 4:
+                    continue
+                out[i] = flipped
                 self.corrupted += 1
         return bytes(out)
 
