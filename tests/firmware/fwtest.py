@@ -1,5 +1,6 @@
 # Tiny helpers for firmware tests. Plain Python that runs unchanged under CPython (pytest) and
-# MicroPython 1.27 (tools/mp-wasm/runner.mjs): no pytest, no os.path, no f-strings, no typing.
+# MicroPython 1.27 (tools/mp-wasm/runner.mjs): no pytest, no os.path, no typing (f-strings
+# are fine: MicroPython has them).
 import sys
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
@@ -27,6 +28,41 @@ def data_path(*parts):
 def read_bytes(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+_dirs = [0]
+
+
+def fresh_dir(prefix):
+    """An empty directory of its own for a test that writes files (a node's flash)."""
+    import os
+
+    _dirs[0] += 1
+    pid = os.getpid() if hasattr(os, "getpid") else 0
+    path = f"/tmp/cuefw-{prefix}-{pid}-{_dirs[0]}"
+    try:
+        os.mkdir(path)
+    except OSError:
+        for name in os.listdir(path):
+            os.remove(path + "/" + name)
+    return path
+
+
+def minimal_show(seed, filler):
+    """The smallest file showfile.verify accepts: a header, `filler` bytes that depend on
+    `seed`, the SHA-256 trailer. For storage and transfer tests (it has no cues)."""
+    import hashlib
+    import struct
+
+    from cuefw import showfile
+
+    file_len = showfile.HEADER_LEN + filler + showfile.HASH_LEN
+    head = showfile.MAGIC + struct.pack(
+        "<HHI", showfile.FORMAT_VERSION, showfile.HEADER_LEN, file_len
+    )
+    head += bytes(showfile.HEADER_LEN - len(head))
+    body = head + bytes((seed * 31 + i * 7) & 0xFF for i in range(filler))
+    return body + hashlib.sha256(body).digest()
 
 
 def ticks_before_wrap(ms):

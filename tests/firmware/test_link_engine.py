@@ -15,8 +15,8 @@ from cuefw.nodelink import NodeLink
 from cuefw.showfile import ShowError
 from cuefw.store import Store
 from cuefw.universe import Universe
+from fwtest import fresh_dir
 
-_counter = [0]
 _RX = link.Deframer()  # one response reader for all tests: a Deframer holds 8 KB
 
 
@@ -32,18 +32,6 @@ def _data(name):
 def blob(name):
     with open(_data(name), "rb") as f:
         return f.read()
-
-
-def fresh_dir():
-    _counter[0] += 1
-    pid = os.getpid() if hasattr(os, "getpid") else 0
-    path = f"/tmp/cuefw-linkeng-{pid}-{_counter[0]}"
-    try:
-        os.mkdir(path)
-    except OSError:
-        for name in os.listdir(path):
-            os.remove(path + "/" + name)
-    return path
 
 
 class BoardNode(EngineNode):
@@ -62,7 +50,7 @@ def make(node_id="fade", root=None, relays=4, cls=EngineNode):
     uni = Universe()
     gov = RelayGovernor(relays, log)
     eng = Engine(uni, gov, log)
-    store = Store(root or fresh_dir(), hashlib.sha256, max_size=65536)
+    store = Store(root or fresh_dir("linkeng"), hashlib.sha256, max_size=65536)
     node = cls(eng, gov, log, store, node_id, "emulator", "0.1.0", 0)
     return node, NodeLink(node, store, 512, 4), uni
 

@@ -2,14 +2,13 @@
 # directory and a recording stand-in for the engine interface. CPython and MicroPython.
 import hashlib
 import json
-import os
 import struct
 
 from cuefw import link
 from cuefw.nodelink import NodeLink
 from cuefw.store import Store
+from fwtest import fresh_dir, minimal_show
 
-_counter = [0]
 _RX = link.Deframer()  # one response reader for all tests: a Deframer holds 8 KB
 
 
@@ -72,26 +71,8 @@ class RecordingNode:
         self.want_repl = True
 
 
-def fresh_dir():
-    _counter[0] += 1
-    pid = os.getpid() if hasattr(os, "getpid") else 0
-    path = f"/tmp/cuefw-nodelink-{pid}-{_counter[0]}"
-    try:
-        os.mkdir(path)
-    except OSError:
-        for name in os.listdir(path):
-            os.remove(path + "/" + name)
-    return path
-
-
 def make_show(node_id, filler=3000):
-    from cuefw import showfile
-
-    file_len = showfile.HEADER_LEN + filler + showfile.HASH_LEN
-    head = showfile.MAGIC + struct.pack("<HHI", 1, showfile.HEADER_LEN, file_len)
-    head += bytes(showfile.HEADER_LEN - len(head))
-    body = head + bytes((len(node_id) + i * 7) & 0xFF for i in range(filler))
-    return body + hashlib.sha256(body).digest()
+    return minimal_show(len(node_id), filler)
 
 
 _OLD = make_show("stage-left", 500)
@@ -101,7 +82,7 @@ _N_CHUNKS = (len(_NEW) + 255) // 256  # 9
 
 def setup(node_id="stage-left"):
     node = RecordingNode(node_id)
-    return node, NodeLink(node, Store(fresh_dir(), hashlib.sha256, max_size=8192), 256, 4)
+    return node, NodeLink(node, Store(fresh_dir("nodelink"), hashlib.sha256, max_size=8192), 256, 4)
 
 
 def ask(nl, ftype, seq, payload=b"", now=1000):
@@ -256,7 +237,7 @@ def _cut_after(k):
     """The node loses power after k chunks of a new show. At boot it runs the old show; the
     next push resumes from what reached the flash and ends with the new one."""
     old, new = _OLD, _NEW
-    root = fresh_dir()
+    root = fresh_dir("nodelink")
     node = RecordingNode()
     nl = NodeLink(node, Store(root, hashlib.sha256), 256, 4)
     assert _push(nl, old, "stage-left")[0] == link.OK

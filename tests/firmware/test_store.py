@@ -2,35 +2,14 @@
 # Runs under CPython and MicroPython (firmware test convention).
 import hashlib
 import os
-import struct
 
-from cuefw import link, showfile
+from cuefw import link
 from cuefw.store import LIVE, META, NEW, PREV, TMP, Store, StoreError
-
-_counter = [0]
+from fwtest import fresh_dir, minimal_show
 
 
 def make_show(tag, filler=300):
-    """A minimal compiled show that showfile.verify accepts: header, body, trailing SHA-256."""
-    file_len = showfile.HEADER_LEN + filler + showfile.HASH_LEN
-    head = showfile.MAGIC + struct.pack(
-        "<HHI", showfile.FORMAT_VERSION, showfile.HEADER_LEN, file_len
-    )
-    head += bytes(showfile.HEADER_LEN - len(head))
-    body = head + bytes((tag * 31 + i) & 0xFF for i in range(filler))
-    return body + hashlib.sha256(body).digest()
-
-
-def fresh_dir():
-    _counter[0] += 1
-    pid = os.getpid() if hasattr(os, "getpid") else 0
-    path = f"/tmp/cuefw-store-{pid}-{_counter[0]}"
-    try:
-        os.mkdir(path)
-    except OSError:
-        for name in os.listdir(path):
-            os.remove(path + "/" + name)
-    return path
+    return minimal_show(tag, filler)
 
 
 def files(root):
@@ -50,7 +29,7 @@ def push(store, blob, chunk=64):
 
 
 def test_push_then_boot_loads_it_and_keeps_previous():
-    root = fresh_dir()
+    root = fresh_dir("store")
     a, b = make_show(1), make_show(2, 500)
     store = Store(root, hashlib.sha256)
     assert store.boot() is None
@@ -62,7 +41,7 @@ def test_push_then_boot_loads_it_and_keeps_previous():
 
 
 def test_corrupt_live_falls_back_to_previous():
-    root = fresh_dir()
+    root = fresh_dir("store")
     store = Store(root, hashlib.sha256)
     push(store, make_show(1))
     push(store, make_show(2))
@@ -73,7 +52,7 @@ def test_corrupt_live_falls_back_to_previous():
 
 
 def test_hash_mismatch_refused_and_live_untouched():
-    root = fresh_dir()
+    root = fresh_dir("store")
     store = Store(root, hashlib.sha256)
     a = make_show(1)
     push(store, a)
@@ -91,7 +70,7 @@ def test_hash_mismatch_refused_and_live_untouched():
 
 
 def test_gap_refused_with_expected_offset_and_retransmission_accepted():
-    root = fresh_dir()
+    root = fresh_dir("store")
     store = Store(root, hashlib.sha256)
     blob = make_show(3)
     store.begin(len(blob), blob[-32:])
@@ -109,7 +88,7 @@ def test_gap_refused_with_expected_offset_and_retransmission_accepted():
 
 
 def test_too_large_refused():
-    store = Store(fresh_dir(), hashlib.sha256, max_size=1000)
+    store = Store(fresh_dir("store"), hashlib.sha256, max_size=1000)
     try:
         store.begin(1001, bytes(32))
         raise AssertionError("no error raised")
@@ -118,7 +97,7 @@ def test_too_large_refused():
 
 
 def test_resume_after_power_cut_continues_from_what_is_on_disk():
-    root = fresh_dir()
+    root = fresh_dir("store")
     blob = make_show(4, 2000)
     store = Store(root, hashlib.sha256)
     store.begin(len(blob), blob[-32:])
@@ -134,7 +113,7 @@ def test_resume_after_power_cut_continues_from_what_is_on_disk():
 
 
 def test_resume_within_same_session_and_restart_for_other_show():
-    root = fresh_dir()
+    root = fresh_dir("store")
     a, b = make_show(5, 1000), make_show(6, 1000)
     store = Store(root, hashlib.sha256)
     store.begin(len(a), a[-32:])
@@ -159,7 +138,7 @@ def _flaky_rename(real_rename, fail_at):
 def test_interrupted_at_every_rename_leaves_a_verifiable_show():
     a, b = make_show(7), make_show(8)
     for fail_at in range(4):
-        root = fresh_dir()
+        root = fresh_dir("store")
         store = Store(root, hashlib.sha256)
         push(store, a)
         store.begin(len(b), b[-32:])
@@ -181,7 +160,7 @@ def test_interrupted_at_every_rename_leaves_a_verifiable_show():
 
 
 def test_stray_unverifiable_new_is_discarded_at_boot():
-    root = fresh_dir()
+    root = fresh_dir("store")
     store = Store(root, hashlib.sha256)
     a = make_show(9)
     push(store, a)
@@ -192,7 +171,7 @@ def test_stray_unverifiable_new_is_discarded_at_boot():
 
 
 def test_abort_removes_transfer_state():
-    root = fresh_dir()
+    root = fresh_dir("store")
     store = Store(root, hashlib.sha256)
     blob = make_show(10)
     store.begin(len(blob), blob[-32:])
@@ -226,7 +205,7 @@ def test_inflater_of_this_runtime_reads_the_hosts_raw_deflate():
 
     inflate = make_inflater()
     assert inflate is not None  # MicroPython's deflate module, or CPython's zlib
-    root = fresh_dir()
+    root = fresh_dir("store")
     with open(root + "/in", "wb") as f:
         f.write(unhexlify(DEFLATED_HEX))
     with open(root + "/in", "rb") as fin, open(root + "/out", "wb") as fout:
