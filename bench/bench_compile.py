@@ -27,9 +27,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from cuenode import compiler
-from cuenode import show_yaml as yaml_loader
-from cuenode.show import load_show
+from cuenode.build import compiler
+from cuenode.show import yaml as yaml_loader
+from cuenode.show.load import load_show
 
 GOAL_S = 2.0
 GOAL_MB = 200.0

@@ -10,8 +10,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cuenode import flash, nodeops
 from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.node import flash, ops
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,17 +38,17 @@ def bench_noise(workdir: Path, rate: float, demo: bytes) -> None:
         fails, t0 = 0, time.monotonic()
         for _ in range(20):
             try:
-                with nodeops.connect(node.tty) as s:
-                    nodeops.status(s)
-            except nodeops.CuenodeError:
+                with ops.connect(node.tty) as s:
+                    ops.status(s)
+            except ops.CuenodeError:
                 fails += 1
         per = (time.monotonic() - t0) / 20
         t0 = time.monotonic()
         try:
-            with nodeops.connect(node.tty) as s:
-                nodeops.push(s, demo, "stage", force_switch=True)
+            with ops.connect(node.tty) as s:
+                ops.push(s, demo, "stage", force_switch=True)
             push = f"{time.monotonic() - t0:.2f} s"
-        except nodeops.CuenodeError as exc:
+        except ops.CuenodeError as exc:
             push = f"FAILED ({exc.message})"
         print(
             f"corruption {rate * 100:.1f} %: connect+status {per * 1000:.0f} ms each, "

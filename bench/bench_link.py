@@ -24,8 +24,9 @@ import time
 from pathlib import Path
 
 from cuefw import link
-from cuenode import nodeops, showbin
+from cuenode.build import showbin
 from cuenode.emulator.fleet import Fleet, NodePlan
+from cuenode.node import ops
 
 BIN = Path(sys.executable).parent
 
@@ -57,9 +58,9 @@ def make_show(node_id: str, size: int, variant: int) -> bytes:
 def bench_push(port: str, blobs: list[bytes], runs: int, compress: bool) -> tuple[list, int]:
     """(show bytes per second of each push, bytes on the wire of the last one)."""
     rates, wire = [], 0
-    with nodeops.connect(port) as s:
+    with ops.connect(port) as s:
         for k in range(runs):
-            result = nodeops.push(s, blobs[k % 2], "bench", compress=compress)
+            result = ops.push(s, blobs[k % 2], "bench", compress=compress)
             rates.append(result.size / result.seconds)
             wire = result.wire_bytes
     return rates, wire
@@ -67,7 +68,7 @@ def bench_push(port: str, blobs: list[bytes], runs: int, compress: bool) -> tupl
 
 def bench_status(port: str, n: int) -> list[float]:
     times = []
-    with nodeops.connect(port) as s:
+    with ops.connect(port) as s:
         for _ in range(n):
             t0 = time.perf_counter()
             s.call(link.T_STATUS)

@@ -20,7 +20,7 @@ import tracemalloc
 from pathlib import Path
 
 from cuenode.paths import EXAMPLES_DIR
-from cuenode.show import load_show
+from cuenode.show.load import load_show
 
 
 def long_show(cues: int, folder: Path) -> Path:

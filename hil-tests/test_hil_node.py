@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cuenode import nodeops
+from cuenode.node import ops
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -14,9 +14,9 @@ BREAK_TO_BREAK_US_MIN = 1204
 
 
 def test_node_answers_on_its_serial_link(rig) -> None:  # noqa: ANN001
-    with nodeops.connect(rig.port) as session:
+    with ops.connect(rig.port) as session:
         assert session.info.node_id
-        status = nodeops.status(session)
+        status = ops.status(session)
     assert status["mode"] in ("no-show", "standby", "running", "stopped")
 
 
@@ -39,8 +39,8 @@ def test_go_button_latency_within_one_frame(rig) -> None:  # noqa: ANN001
     carries the GO. (A slow fade of a few steps would show its first step frames later,
     which says nothing about latency.)"""
     rig.need_jig("pressing GO and watching DMX")
-    with nodeops.connect(rig.port) as session:
-        nodeops.goto(session, "2")
+    with ops.connect(rig.port) as session:
+        ops.goto(session, "2")
     rig.wait(6000)  # cue 2's 5 s fade done, and past GO protection
     io = rig.node.io
     before = rig.frames(50)[-1].slots
@@ -65,9 +65,9 @@ def test_fog_relay_pulse_on_the_pin(rig) -> None:  # noqa: ANN001
     gpio = rig.node.gpio("R1")
     io.subscribe(pins=True)
     io.events.clear()
-    with nodeops.connect(rig.port) as session:
-        nodeops.arm(session)
-        nodeops.goto(session, "3.5")
+    with ops.connect(rig.port) as session:
+        ops.arm(session)
+        ops.goto(session, "3.5")
     rig.wait(5000)
     io.subscribe(pins=False)
     edges = [

@@ -16,7 +16,7 @@ from pathlib import Path
 from cuefw import link
 from cuefw.nodelink import NodeLink
 from cuefw.store import Store
-from cuenode import showbin
+from cuenode.build import showbin
 
 
 class RecordingNode:
@@ -167,7 +167,7 @@ class PtyNode:
 
 
 def demo_blob(node_id: str = "stage-left", n_cues: int = 40, n_params: int = 64) -> bytes:
-    """A real compiled show from the host encoder (cuenode.showbin)."""
+    """A real compiled show from the host encoder (cuenode.build.showbin)."""
     cues = tuple(
         showbin.CueRec(
             number=(i + 1) * 1000,

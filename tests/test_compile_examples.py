@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from cuefw import showfile as sf
-from cuenode import compiler
+from cuenode.build import compiler
 from cuenode.paths import EXAMPLES_DIR
-from cuenode.show import load_show
+from cuenode.show.load import load_show
 from test_compile_roundtrip import check_node
 
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml"))

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode import compiler, showbin
-from cuenode.model import (
+from cuenode.build import compiler, showbin
+from cuenode.show.model import (
     Button,
     Cue,
     Fixture,

@@ -16,8 +16,8 @@ from array import array
 
 import pytest
 from cuefw import showfile as sf
-from cuenode import compiler, showbin
-from cuenode.model import (
+from cuenode.build import compiler, showbin
+from cuenode.show.model import (
     Button,
     Cue,
     Fixture,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cuenode import show_yaml
 from cuenode.paths import EXAMPLES_DIR
+from cuenode.show import yaml as show_yaml
 
 ROOT = Path(__file__).resolve().parent
 ALL = sorted((ROOT / "corpus").rglob("*.yaml")) + sorted(EXAMPLES_DIR.rglob("*.yaml"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import serial
 from cuefw import showfile as sf
-from cuenode import showbin
+from cuenode.build import showbin
 from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file, plan_nodes
 from cuenode.paths import EXAMPLES_DIR
 
@@ -277,7 +277,7 @@ def test_power_cut_mid_write_then_reboot(fleet: Fleet, tmp_path: Path) -> None:
 
 
 def test_power_cut_during_show_push_keeps_the_old_show(fleet: Fleet) -> None:
-    from cuenode import nodeops
+    from cuenode.node import ops
 
     node = fleet.node("demo")
     old_hash = node.io.state()["probe"]
@@ -298,8 +298,8 @@ def test_power_cut_during_show_push_keeps_the_old_show(fleet: Fleet) -> None:
     boots = node.boots
     node.power_cut_at_write(3)
     with pytest.raises(Exception):  # noqa: B017 - the node vanishes mid-push
-        session = nodeops.connect(node.tty)
-        nodeops.push(session, new_blob, "demo")
+        session = ops.connect(node.tty)
+        ops.push(session, new_blob, "demo")
     node.wait_boot(boots + 1)
     node.io.advance(ms=100)
     assert (node.flash_dir / "show.bin").read_bytes() == old

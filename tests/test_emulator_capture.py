@@ -64,8 +64,8 @@ def decode(path: Path) -> list[dict]:
 
 def expected_universe_after_cue(index: int) -> list[int]:
     """The host compiler's tracked look after cue `index`, laid out as a DMX packet."""
-    from cuenode import compiler, showbin
-    from cuenode.show import load_show
+    from cuenode.build import compiler, showbin
+    from cuenode.show.load import load_show
 
     show, problems = load_show(EXAMPLES_DIR / "demo.yaml")
     assert show is not None and not problems

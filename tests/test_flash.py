@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode import flash, nodeops
 from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.node import flash, ops
 
 REPO = Path(__file__).resolve().parent.parent
 CUENODE = str(Path(sys.executable).parent / "cuenode")
@@ -42,7 +42,7 @@ def fleet(tmp_path):
 
 
 def hello_name(port: str) -> tuple[str, str]:
-    with nodeops.connect(port) as s:
+    with ops.connect(port) as s:
         return s.info.node_id, s.info.show_hash
 
 

@@ -85,24 +85,24 @@ def test_hello_and_push_at_one_percent_status_at_point_four_percent_corruption(f
     reliable yet, see docs/fleet.md); at 0.4 % (the rate first reported) 20 in a row succeed.
     Flips into Ctrl-A..D are spared: a noise byte that becomes Ctrl-C stops the firmware (a
     known limit, docs/fleet.md), which is not what this test is about."""
-    from cuenode import nodeops
+    from cuenode.node import ops
 
     demo = compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
     node = fleet.add(NodePlan("stage", None))
     fleet.start()
     node.corrupt(0.01, seed=1, spare_repl_keys=True)
     for _ in range(20):
-        with nodeops.connect(node.tty) as s:
+        with ops.connect(node.tty) as s:
             assert s.info.node_id == "stage"
-    with nodeops.connect(node.tty) as s:
-        result = nodeops.push(s, demo, "stage", force_switch=True)
+    with ops.connect(node.tty) as s:
+        result = ops.push(s, demo, "stage", force_switch=True)
     assert result.switched
     assert node.corrupted > 100  # the line really was noisy
     node.corrupt(0.004, seed=2, spare_repl_keys=True)
-    with nodeops.connect(node.tty) as s:
+    with ops.connect(node.tty) as s:
         for _ in range(20):
-            assert nodeops.status(s)["node"] == "stage"
+            assert ops.status(s)["node"] == "stage"
     node.corrupt(0.0)
     assert (node.flash_dir / "show.bin").read_bytes() == demo
-    with nodeops.connect(node.tty) as s:
+    with ops.connect(node.tty) as s:
         assert s.info.show_hash == demo[-32:].hex()

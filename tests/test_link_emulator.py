@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from cuefw import showfile
-from cuenode import nodeops
 from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
 from cuenode.errors import CuenodeError
+from cuenode.node import ops
 from link_support import sized_blob
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,12 +66,12 @@ def test_push_go_status_and_levels_on_the_dmx_line(fleet, demo):
     node = fleet.add(NodePlan("stage", None))
     fleet.start()
     world = node.world()
-    with nodeops.connect(node.tty) as s:
+    with ops.connect(node.tty) as s:
         assert s.info.node_id == "stage" and s.info.show_hash == ""
-        pushed = nodeops.push(s, demo, "stage")
+        pushed = ops.push(s, demo, "stage")
         assert pushed.switched
-        nodeops.go(s)
-        st = nodeops.status(s)
+        ops.go(s)
+        st = ops.status(s)
     assert st["show_hash"] == demo[-32:].hex() and st["mode"] == "running"
     want = expected_slots(demo, 0)
     assert any(want.values())  # cue 1 really lights something
@@ -118,7 +118,7 @@ def test_cli_push_yaml_to_emulated_node_then_mpremote_reaches_the_repl(fleet, de
     deadline = time.monotonic() + 10
     while True:
         try:
-            with nodeops.connect(node.tty) as s:
+            with ops.connect(node.tty) as s:
                 assert s.info.show_hash == demo[-32:].hex()  # back, with the pushed show
                 break
         except CuenodeError:
@@ -131,16 +131,16 @@ def test_power_cut_at_any_point_of_a_push_leaves_a_verifiable_show(fleet, demo, 
     the commit: the node always comes back running the old show or the new one, and the
     next push resumes where the transfer stopped."""
     old, new = demo, sized_blob("stage", 24 * 1024)
-    monkeypatch.setattr(nodeops, "PUSH_TIMEOUT_S", 0.5)  # the node is local: answers are fast
-    monkeypatch.setattr(nodeops, "COMMIT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(ops, "PUSH_TIMEOUT_S", 0.5)  # the node is local: answers are fast
+    monkeypatch.setattr(ops, "COMMIT_TIMEOUT_S", 1.0)
     node = fleet.add(NodePlan("stage", old))
     fleet.start()
     world = node.world()
     before = world.request("flash_writes")["writes"]
-    with nodeops.connect(node.tty) as s:
-        nodeops.push(s, new, "stage")
+    with ops.connect(node.tty) as s:
+        ops.push(s, new, "stage")
         writes_per_push = world.request("flash_writes")["writes"] - before
-        nodeops.push(s, old, "stage")
+        ops.push(s, old, "stage")
     outcomes, resumed, cuts = set(), 0, 0
     for k in range(1, writes_per_push + 2):
         boots = node.boots
@@ -148,8 +148,8 @@ def test_power_cut_at_any_point_of_a_push_leaves_a_verifiable_show(fleet, demo, 
         world = node.world()
         world.request("power_cut_at_write", k=k)
         try:
-            with nodeops.connect(node.tty) as s:
-                nodeops.push(s, new, "stage")
+            with ops.connect(node.tty) as s:
+                ops.push(s, new, "stage")
             cut = node.boots > boots  # the commit answered: the cut (if any) came after it
         except CuenodeError:
             node.wait_boot(boots + 1)
@@ -158,15 +158,15 @@ def test_power_cut_at_any_point_of_a_push_leaves_a_verifiable_show(fleet, demo, 
         world = node.world()
         if not cut:
             world.request("power_cut_at_write", k=1 << 30)  # disarm: the push was shorter
-        with nodeops.connect(node.tty) as s:
+        with ops.connect(node.tty) as s:
             running = s.info.show_hash
             assert running in (old[-32:].hex(), new[-32:].hex()), k
             outcomes.add("new" if running == new[-32:].hex() else "old")
             cuts += cut
             if cut:
-                result = nodeops.push(s, new, "stage")
+                result = ops.push(s, new, "stage")
                 resumed += result.resumed_from > 0
-            nodeops.push(s, old, "stage")  # back to the old show for the next k
+            ops.push(s, old, "stage")  # back to the old show for the next k
     world.close()
     assert outcomes == {"old", "new"} and cuts == writes_per_push
     assert resumed >= 5  # transfers cut mid-way continued from the bytes already on flash
@@ -176,8 +176,8 @@ def test_repl_request_drops_the_node_to_the_repl(fleet, demo):
     node = fleet.add(NodePlan("stage", demo))
     fleet.start()
     world = node.world()
-    with nodeops.connect(node.tty) as s:
-        nodeops.request_repl(s)
+    with ops.connect(node.tty) as s:
+        ops.request_repl(s)
     deadline = time.monotonic() + 10
     while world.state()["repl"] == "running" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -195,14 +195,14 @@ def test_new_show_waits_for_the_running_fade_unless_forced(fleet, demo):
     other = sized_blob("stage", 8 * 1024)
     node = fleet.add(NodePlan("stage", demo))
     fleet.start()
-    with nodeops.connect(node.tty) as s:
-        nodeops.go(s)  # cue 1 fades for 3 s
-        assert nodeops.push(s, other, "stage").switched is False
-        assert nodeops.refresh(s).show_hash == demo[-32:].hex()  # still the old show
+    with ops.connect(node.tty) as s:
+        ops.go(s)  # cue 1 fades for 3 s
+        assert ops.push(s, other, "stage").switched is False
+        assert ops.refresh(s).show_hash == demo[-32:].hex()  # still the old show
         deadline = time.monotonic() + 15
-        while nodeops.refresh(s).show_hash != other[-32:].hex():
+        while ops.refresh(s).show_hash != other[-32:].hex():
             assert time.monotonic() < deadline, "the new show never came in"
             time.sleep(0.1)
-        nodeops.go(s)
-        assert nodeops.push(s, demo, "stage", force_switch=True).switched is True
-        assert nodeops.refresh(s).show_hash == demo[-32:].hex()
+        ops.go(s)
+        assert ops.push(s, demo, "stage", force_switch=True).switched is True
+        assert ops.refresh(s).show_hash == demo[-32:].hex()

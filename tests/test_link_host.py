@@ -11,9 +11,9 @@ import pytest
 import serial
 from cuefw import link, showfile
 from cuefw.store import LIVE, PREV
-from cuenode import nodeops
 from cuenode.errors import CuenodeError
-from cuenode.transport import Transport
+from cuenode.node import ops
+from cuenode.node.transport import Transport
 from link_support import PtyNode, RecordingNode, demo_blob, sized_blob
 
 
@@ -24,30 +24,30 @@ def node(tmp_path):
 
 
 def test_hello_reports_identity(node):
-    with nodeops.connect(node.port) as s:
+    with ops.connect(node.port) as s:
         assert s.info.node_id == "stage-left"
         assert s.info.proto == link.PROTOCOL_VERSION
         assert s.info.window == 8 and s.info.chunk == 2048
 
 
 def test_go_status_log_round_trip(node):
-    with nodeops.connect(node.port) as s:
-        assert nodeops.go(s) == {"cue": 0}
-        assert nodeops.go(s) == {"cue": 1}
-        nodeops.arm(s)
-        st = nodeops.status(s)
+    with ops.connect(node.port) as s:
+        assert ops.go(s) == {"cue": 0}
+        assert ops.go(s) == {"cue": 1}
+        ops.arm(s)
+        st = ops.status(s)
         assert st["cue"] == 1 and st["armed"] is True and st["port"] == node.port
         assert st["link"]["crc"] == 0
-        assert [e[1] for e in nodeops.log(s)] == ["GO cue 0", "GO cue 1"]
-        assert nodeops.goto(s, "12.25") == {"cue_number": 12250}
+        assert [e[1] for e in ops.log(s)] == ["GO cue 0", "GO cue 1"]
+        assert ops.goto(s, "12.25") == {"cue_number": 12250}
 
 
 def test_push_is_verified_committed_and_previous_kept(node, tmp_path):
     first, second = demo_blob(n_cues=10), demo_blob(n_cues=60)
     seen = []
-    with nodeops.connect(node.port) as s:
-        nodeops.push(s, first, "stage-left")
-        result = nodeops.push(s, second, "stage-left", progress=lambda d, t: seen.append(d))
+    with ops.connect(node.port) as s:
+        ops.push(s, first, "stage-left")
+        result = ops.push(s, second, "stage-left", progress=lambda d, t: seen.append(d))
     assert result.switched and result.resumed_from == 0
     assert (tmp_path / LIVE).read_bytes() == second
     assert (tmp_path / PREV).read_bytes() == first
@@ -60,7 +60,7 @@ def test_push_keeps_several_chunks_in_flight(node):
     blob = sized_blob("stage-left", 64 * 1024)
     chunks_sent: list[int] = []
     sent_at_first_wait: list[int] = []
-    with nodeops.connect(node.port) as s:
+    with ops.connect(node.port) as s:
         real_send, real_receive = s.transport.send, s.transport.receive
 
         def send(ftype, payload=b"", seq=None):
@@ -74,7 +74,7 @@ def test_push_keeps_several_chunks_in_flight(node):
             return real_receive(timeout)
 
         s.transport.send, s.transport.receive = send, receive
-        result = nodeops.push(s, blob, "stage-left")
+        result = ops.push(s, blob, "stage-left")
     assert sent_at_first_wait == [8]
     assert len(chunks_sent) == -(-result.wire_bytes // 2048)  # every chunk once: a clean line
 
@@ -83,8 +83,8 @@ def test_push_through_a_noisy_line_still_exact(tmp_path):
     blob = sized_blob("stage-left", 96 * 1024)
     with PtyNode(tmp_path, seed=7) as node:
         node.corrupt_rate = 0.15  # of the node's reads get one bit flipped
-        with nodeops.connect(node.port) as s:
-            result = nodeops.push(s, blob, "stage-left")
+        with ops.connect(node.port) as s:
+            result = ops.push(s, blob, "stage-left")
         errors = node.nodelink.deframer.errors()
     assert (tmp_path / LIVE).read_bytes() == blob
     assert errors > 0 and result.retransmitted > 0
@@ -92,38 +92,38 @@ def test_push_through_a_noisy_line_still_exact(tmp_path):
 
 def test_push_resumes_after_the_cable_is_pulled(tmp_path, monkeypatch):
     blob = sized_blob("stage-left", 64 * 1024)
-    monkeypatch.setattr(nodeops, "PUSH_RETRIES", 1)
-    monkeypatch.setattr(nodeops, "PUSH_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(ops, "PUSH_RETRIES", 1)
+    monkeypatch.setattr(ops, "PUSH_TIMEOUT_S", 0.3)
     with PtyNode(tmp_path) as node:
         node.drop_after_chunks = 10
-        with nodeops.connect(node.port) as s, pytest.raises(CuenodeError, match="resumes"):
-            nodeops.push(s, blob, "stage-left")
+        with ops.connect(node.port) as s, pytest.raises(CuenodeError, match="resumes"):
+            ops.push(s, blob, "stage-left")
         assert not (tmp_path / LIVE).exists()
         node.drop_after_chunks, node.silent = None, False
-        with nodeops.connect(node.port) as s:
-            result = nodeops.push(s, blob, "stage-left")
+        with ops.connect(node.port) as s:
+            result = ops.push(s, blob, "stage-left")
     assert result.resumed_from >= 10 * 2048 - 1
     assert (tmp_path / LIVE).read_bytes() == blob
 
 
 def test_wrong_node_refused_naming_both_then_forced(tmp_path):
     blob = demo_blob("stage-left")
-    with PtyNode(tmp_path, RecordingNode("stage-right")) as node, nodeops.connect(node.port) as s:
+    with PtyNode(tmp_path, RecordingNode("stage-right")) as node, ops.connect(node.port) as s:
         with pytest.raises(CuenodeError) as err:
-            nodeops.push(s, blob, "stage-left")
+            ops.push(s, blob, "stage-left")
         msg = err.value.format_message()
         assert "'stage-left'" in msg and "'stage-right'" in msg and "--force" in msg
         assert "\n" not in msg
         assert not (tmp_path / LIVE).exists()
-        nodeops.push(s, blob, "stage-left", force_identity=True)
+        ops.push(s, blob, "stage-left", force_identity=True)
     assert (tmp_path / LIVE).read_bytes() == blob
 
 
 def test_show_too_large_refused_before_sending(tmp_path):
     blob = demo_blob()
-    with PtyNode(tmp_path, max_show=len(blob) - 1) as node, nodeops.connect(node.port) as s:
+    with PtyNode(tmp_path, max_show=len(blob) - 1) as node, ops.connect(node.port) as s:
         with pytest.raises(CuenodeError, match="holds at most"):
-            nodeops.push(s, blob, "stage-left")
+            ops.push(s, blob, "stage-left")
         assert node.chunks_seen == 0
 
 
@@ -131,7 +131,7 @@ def test_silent_port_is_no_firmware_error(tmp_path):
     with PtyNode(tmp_path) as node:
         node.silent = True
         with pytest.raises(CuenodeError) as err:
-            nodeops.connect(node.port)
+            ops.connect(node.port)
     assert err.value.format_message() == (
         f"no cuenode firmware answered on {node.port} "
         f"— flash it with `cuenode flash --port {node.port} --name NODE_ID`"
@@ -142,21 +142,21 @@ def test_port_busy(node):
     holder = serial.Serial(node.port, exclusive=True)
     try:
         with pytest.raises(CuenodeError, match="^port busy — is another program using it?"):
-            nodeops.connect(node.port)
+            ops.connect(node.port)
     finally:
         holder.close()
 
 
 def test_missing_port():
     with pytest.raises(CuenodeError, match="no such port /dev/nonexistent-cuenode"):
-        nodeops.connect("/dev/nonexistent-cuenode")
+        ops.connect("/dev/nonexistent-cuenode")
 
 
 def test_wrong_protocol_version_named(node):
     """A node from a future firmware answers HELLO with protocol 99."""
     node.override = lambda f: link.response(f.ftype, f.seq, link.OK, bytes([99]) + b"{}")
     with pytest.raises(CuenodeError, match="speaks link protocol 99, this cuenode speaks 1"):
-        nodeops.connect(node.port)
+        ops.connect(node.port)
 
 
 def test_retried_go_is_not_a_double_go(node):
@@ -182,7 +182,7 @@ def test_loop_url_transport_round_trip():
 
 def test_usb_discovery_by_vid_pid_and_serial(monkeypatch):
     """USB enumeration is the hardware boundary: list_ports.comports() is given fake ports."""
-    from cuenode import transport
+    from cuenode.node import transport
     from serial.tools.list_ports_common import ListPortInfo
 
     def port(device, vid, pid, serial_number):
@@ -207,9 +207,9 @@ def test_usb_discovery_by_vid_pid_and_serial(monkeypatch):
 
 def test_push_travels_deflated_when_the_node_can_inflate(node, tmp_path):
     blob = sized_blob("stage-left", 64 * 1024)
-    with nodeops.connect(node.port) as s:
+    with ops.connect(node.port) as s:
         assert s.info.caps & link.CAP_DEFLATE
-        result = nodeops.push(s, blob, "stage-left")
+        result = ops.push(s, blob, "stage-left")
     assert result.wire_bytes < len(blob) * 0.8
     assert (tmp_path / LIVE).read_bytes() == blob
     assert sorted(p.name for p in tmp_path.iterdir()) == [LIVE]
@@ -217,9 +217,9 @@ def test_push_travels_deflated_when_the_node_can_inflate(node, tmp_path):
 
 def test_push_plain_to_a_node_without_inflater(tmp_path):
     blob = sized_blob("stage-left", 16 * 1024)
-    with PtyNode(tmp_path, inflate=False) as node, nodeops.connect(node.port) as s:
+    with PtyNode(tmp_path, inflate=False) as node, ops.connect(node.port) as s:
         assert not s.info.caps & link.CAP_DEFLATE
-        result = nodeops.push(s, blob, "stage-left")
+        result = ops.push(s, blob, "stage-left")
     assert result.wire_bytes == len(blob)
     assert (tmp_path / LIVE).read_bytes() == blob
 
@@ -233,7 +233,7 @@ def test_damaged_deflate_stream_refused_and_live_show_kept(tmp_path):
     store.write(0, old)
     store.commit()
     new = demo_blob(n_cues=5)
-    wire = bytearray(nodeops.deflate(new))
+    wire = bytearray(ops.deflate(new))
     wire[len(wire) // 2] ^= 0x55
     store.begin(len(new), new[-32:], len(wire), True)
     store.write(0, bytes(wire))
@@ -252,7 +252,7 @@ def test_power_cut_while_inflating_leaves_old_show(tmp_path):
     store.begin(len(old), old[-32:])
     store.write(0, old)
     store.commit()
-    wire = nodeops.deflate(new)
+    wire = ops.deflate(new)
     store.begin(len(new), new[-32:], len(wire), True)
     store.write(0, wire)
     store.f.flush()
@@ -289,10 +289,10 @@ def test_socket_url_reaches_a_node_over_tcp(tmp_path):
     t = threading.Thread(target=serve, daemon=True)
     t.start()
     blob = demo_blob("stage-left")
-    with nodeops.connect(f"socket://127.0.0.1:{port}") as s:
+    with ops.connect(f"socket://127.0.0.1:{port}") as s:
         assert s.info.node_id == "stage-left"
-        nodeops.push(s, blob, "stage-left")
-        assert nodeops.go(s) == {"cue": 0}
+        ops.push(s, blob, "stage-left")
+        assert ops.go(s) == {"cue": 0}
     t.join(5)
     server.close()
     assert (tmp_path / LIVE).read_bytes() == blob
@@ -306,7 +306,7 @@ def test_commit_in_slices_keeps_the_old_show_live_until_done(tmp_path):
     store.begin(len(old), old[-32:])
     store.write(0, old)
     store.commit()
-    wire = nodeops.deflate(new)
+    wire = ops.deflate(new)
     store.begin(len(new), new[-32:], len(wire), True)
     store.write(0, wire)
     store.commit_start()
@@ -320,7 +320,7 @@ def test_commit_in_slices_keeps_the_old_show_live_until_done(tmp_path):
 def test_node_answers_busy_while_committing_a_big_show(node, tmp_path):
     blob = sized_blob("stage-left", 200 * 1024)
     answers = []
-    with nodeops.connect(node.port) as s:
+    with ops.connect(node.port) as s:
         real_call = s.call
 
         def call(ftype, payload=b"", **kw):
@@ -330,7 +330,7 @@ def test_node_answers_busy_while_committing_a_big_show(node, tmp_path):
             return data
 
         s.call = call
-        nodeops.push(s, blob, "stage-left")
+        ops.push(s, blob, "stage-left")
     assert answers[:-1] == [b'{"busy": true}'] * (len(answers) - 1) and len(answers) > 10
     assert answers[-1] == b'{"switched": true}'
     assert (tmp_path / LIVE).read_bytes() == blob

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cuenode import compiler
-from cuenode.show import load_show
+from cuenode.build import compiler
+from cuenode.show.load import load_show
 from mp_runner import PICO_HEAP, ROOT, MicroPythonUnavailable, RunnerResult, run_script
 
 pytestmark = pytest.mark.micropython

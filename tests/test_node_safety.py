@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode import nodeops
 from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
 from cuenode.errors import CuenodeError
+from cuenode.node import ops
 from cuenode.paths import EXAMPLES_DIR
 
 pytestmark = pytest.mark.timeout(120)
@@ -41,12 +41,12 @@ def test_a_push_that_moves_the_fog_relay_leaves_no_pin_on(fleet, tmp_path) -> No
     node = fleet.add(NodePlan("stage", on_r1), virtual=True)
     fleet.start()
     node.advance(ms=100)
-    with nodeops.connect(node.tty) as session:
-        nodeops.arm(session)
-        nodeops.goto(session, "3.5")  # cue 3.5 pulses the fog relay for 4 s
+    with ops.connect(node.tty) as session:
+        ops.arm(session)
+        ops.goto(session, "3.5")  # cue 3.5 pulses the fog relay for 4 s
         node.advance(ms=100)
         assert pin_level(node, "R1") == 1  # emulator relays are active high
-        assert nodeops.push(session, on_r2, "stage", force_switch=True).switched
+        assert ops.push(session, on_r2, "stage", force_switch=True).switched
     node.advance(ms=100)
     assert pin_level(node, "R1") == 0, "R1 stayed on after the show stopped mapping it"
     assert pin_level(node, "R2") == 0
@@ -55,7 +55,7 @@ def test_a_push_that_moves_the_fog_relay_leaves_no_pin_on(fleet, tmp_path) -> No
 
 
 def log_texts(session) -> list[str]:
-    return [text for _, text in nodeops.log(session)]
+    return [text for _, text in ops.log(session)]
 
 
 def test_a_forced_push_of_the_same_show_keeps_the_fog_relays_min_off(fleet, tmp_path) -> None:
@@ -63,23 +63,23 @@ def test_a_forced_push_of_the_same_show_keeps_the_fog_relays_min_off(fleet, tmp_
     node = fleet.add(NodePlan("stage", show), virtual=True)
     fleet.start()
     node.advance(ms=100)
-    with nodeops.connect(node.tty) as session:
-        nodeops.arm(session)
-        nodeops.goto(session, "3.5")
+    with ops.connect(node.tty) as session:
+        ops.arm(session)
+        ops.goto(session, "3.5")
         node.advance(ms=4_100)  # the 4 s pulse has ended: the 20 s rest begins
         assert pin_level(node, "R1") == 0
-        nodeops.goto(session, "3.5")
+        ops.goto(session, "3.5")
         node.advance(ms=100)
         assert pin_level(node, "R1") == 0, "fog fired inside its min_off"
-        assert nodeops.push(session, show, "stage", force_switch=True).switched
-        nodeops.arm(session)  # a show load disarms
-        nodeops.goto(session, "3.5")  # 2 s after the fog went off
+        assert ops.push(session, show, "stage", force_switch=True).switched
+        ops.arm(session)  # a show load disarms
+        ops.goto(session, "3.5")  # 2 s after the fog went off
         node.advance(ms=100)
         assert pin_level(node, "R1") == 0, "a forced push reset the fog relay's min_off"
         refusals = [text for text in log_texts(session) if "min-off" in text]
         assert len(refusals) == 2, refusals  # before the push and after it
         node.advance(ms=20_000)  # past 20 s after the fog went off
-        nodeops.goto(session, "3.5")
+        ops.goto(session, "3.5")
         node.advance(ms=100)
         assert pin_level(node, "R1") == 1
 
@@ -87,7 +87,7 @@ def test_a_forced_push_of_the_same_show_keeps_the_fog_relays_min_off(fleet, tmp_
 def show_with_button(pin: str) -> bytes:
     """A one-cue show for node 'stage' whose GO button is on board pin `pin`."""
     from cuefw import showfile as sf
-    from cuenode.showbin import ButtonRec, CueRec, NodeShow, encode
+    from cuenode.build.showbin import ButtonRec, CueRec, NodeShow, encode
 
     show = NodeShow(
         node_id="stage",
@@ -107,15 +107,15 @@ def test_a_show_for_another_boards_buttons_is_refused_before_it_replaces_the_liv
     node = fleet.add(NodePlan("stage", demo), virtual=True)
     fleet.start()
     node.advance(ms=100)
-    with nodeops.connect(node.tty) as session:
+    with ops.connect(node.tty) as session:
         with pytest.raises(CuenodeError) as refused:
-            nodeops.push(session, show_with_button("B9"), "stage")
+            ops.push(session, show_with_button("B9"), "stage")
         message = str(refused.value)
         assert "button B9 is not on board emulator" in message and "\n" not in message
-        st = nodeops.status(session)
+        st = ops.status(session)
         assert st["show_hash"] == demo[-32:].hex(), st
         assert not st["load_error"], st
-        nodeops.go(session)  # the live show still runs
+        ops.go(session)  # the live show still runs
     assert (node.flash_dir / "show.bin").read_bytes() == demo
 
 
@@ -125,11 +125,11 @@ def test_boot_falls_back_to_show_prev_when_show_bin_cannot_load(fleet, tmp_path)
     (node.flash_dir / "show.prev").write_bytes(demo)
     fleet.start()
     node.advance(ms=2_500)
-    with nodeops.connect(node.tty) as session:
-        st = nodeops.status(session)
+    with ops.connect(node.tty) as session:
+        st = ops.status(session)
         assert "B9" in st["load_error"] and "running show.prev" in st["load_error"], st
         assert st["dmx_fps"] > 40, st  # main.py is running: DMX out, watchdog fed
-        nodeops.go(session)
+        ops.go(session)
 
 
 MPREMOTE = str(Path(sys.executable).parent / "mpremote")
@@ -146,8 +146,8 @@ def test_the_watchdog_does_not_reset_a_node_at_the_repl(fleet, tmp_path) -> None
     fleet.start()
     node.advance(ms=500)
     boots = node.boots
-    with nodeops.connect(node.tty) as session:
-        nodeops.request_repl(session)
+    with ops.connect(node.tty) as session:
+        ops.request_repl(session)
     node.advance(ms=5_000)  # 2.5 watchdog periods at the REPL
     assert node.boots == boots, f"the node reset at the REPL: exits {node.exits}"
     out = mpremote(node.tty, "exec", "print(6 * 7)")  # a soft reset into the raw REPL
@@ -161,23 +161,23 @@ def test_after_a_power_cut_the_node_stands_by_at_the_next_cue(fleet, tmp_path) -
     node = fleet.add(NodePlan("stage", demo_variant(tmp_path, "R1")), virtual=True)
     fleet.start()
     node.advance(ms=100)
-    with nodeops.connect(node.tty) as session:
+    with ops.connect(node.tty) as session:
         for _ in range(3):
-            nodeops.go(session)
+            ops.go(session)
             node.advance(ms=600)  # past the 500 ms GO protection
-        assert nodeops.status(session)["cue"] == "3"
+        assert ops.status(session)["cue"] == "3"
     node.advance(ms=1_500)  # the cue state is saved within a second
     boots = node.boots
     node.power_cut()  # and back on: a reboot mid-show
     node.wait_boot(boots + 1)
     node.advance(ms=200)
-    with nodeops.connect(node.tty) as session:
-        st = nodeops.status(session)
+    with ops.connect(node.tty) as session:
+        st = ops.status(session)
         assert st["mode"] == "standby" and st["resumed_after"] == "3", st
         assert st["next"] == "3.5", st
         assert any("resume" in text for text in log_texts(session))
-        assert nodeops.go(session)["cue"] == "3.5"  # GO runs the next cue, not cue 1
-        assert nodeops.status(session)["resumed_after"] == ""
+        assert ops.go(session)["cue"] == "3.5"  # GO runs the next cue, not cue 1
+        assert ops.status(session)["resumed_after"] == ""
 
 
 def press_to_first_changed_frame_ms(node) -> int:
@@ -202,12 +202,12 @@ def go_latencies(fleet, node_id: str, show: bytes, presses: int) -> list[int]:
     node = fleet.add(NodePlan(node_id, None), virtual=True)
     fleet.start()
     node.advance(ms=100)
-    with nodeops.connect(node.tty) as session:
-        nodeops.push(session, show, "stage", force_identity=True)
+    with ops.connect(node.tty) as session:
+        ops.push(session, show, "stage", force_identity=True)
     latencies = []
     for _ in range(presses):
-        with nodeops.connect(node.tty) as session:
-            nodeops.goto(session, "2")
+        with ops.connect(node.tty) as session:
+            ops.goto(session, "2")
         node.advance(ms=6_000)  # cue 2's fade is done: GO on B1 runs cue 3
         latencies.append(press_to_first_changed_frame_ms(node))
     return latencies

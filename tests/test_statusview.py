@@ -1,6 +1,6 @@
 """The human form of `cuenode status`: what a crew member reads at a glance."""
 
-from cuenode.statusview import relay_text, status_lines
+from cuenode.node.statusview import relay_text, status_lines
 
 STATUS = {
     "node": "stage-left",

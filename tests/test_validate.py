@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from cuenode.cli import cli
 from cuenode.errors import CuenodeError
-from cuenode.model import Problem
 from cuenode.paths import EXAMPLES_DIR
-from cuenode.show import load_show
-from cuenode.show_values import (
+from cuenode.show.load import load_show
+from cuenode.show.model import Problem
+from cuenode.show.values import (
     BadValue,
     format_cue,
     format_ms,
@@ -463,7 +463,7 @@ def test_docs_example_is_valid(tmp_path: Path) -> None:
 
 def test_yaml_is_parsed_by_the_c_parser() -> None:
     # A declared dependency (ruamel.yaml.clib): without it a 1,000-cue show takes seconds.
-    from cuenode.show_yaml import _yaml
+    from cuenode.show.yaml import _yaml
     from ruamel.yaml.cyaml import CParser
 
     assert _yaml().Parser is CParser

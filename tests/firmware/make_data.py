@@ -2,7 +2,7 @@
 
 The firmware tests in this folder also run under MicroPython, which cannot import the host
 package, so they read prebuilt `.cnshow` files from `data/`. This script writes them with the
-host encoder (`cuenode.showbin`), the one implementation of the format.
+host encoder (`cuenode.build.showbin`), the one implementation of the format.
 `tests/firmware_props/test_fixtures_current.py` fails if a committed file is out of date.
 
     .venv/bin/python tests/firmware/make_data.py
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from cuefw import showfile as sf
-from cuenode.showbin import ButtonRec, CueRec, NodeShow, RelayRec, encode
+from cuenode.build.showbin import ButtonRec, CueRec, NodeShow, RelayRec, encode
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -18,7 +18,7 @@ from cuefw.eventlog import EventLog
 from cuefw.governor import RelayGovernor
 from cuefw.showfile import ShowReader
 from cuefw.universe import Universe
-from cuenode.showbin import CueRec, NodeShow, encode
+from cuenode.build.showbin import CueRec, NodeShow, encode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

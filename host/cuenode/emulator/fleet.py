@@ -36,16 +36,16 @@ def plan_nodes(count: int, shows: dict[str, bytes] | None) -> list[NodePlan]:
 
 def compile_show_file(path: Path) -> dict[str, bytes]:
     """Validate and compile a show YAML; CuenodeError (one line per problem) if it is bad."""
-    from cuenode.cli_compile import load_valid_show
-    from cuenode.compiler import compile_show
+    from cuenode.build.compiler import compile_show
+    from cuenode.cli.compile import load_valid_show
 
     return compile_show(load_valid_show(path))
 
 
 def fixture_labels(path: Path) -> dict[str, list[tuple[str, str, int, int]]]:
     """(fixture, parameter, coarse slot, fine slot) per show node, for the live view."""
-    from cuenode.cli_compile import load_valid_show
-    from cuenode.compiler import param_slots
+    from cuenode.build.compiler import param_slots
+    from cuenode.cli.compile import load_valid_show
 
     show = load_valid_show(path)
     return {

@@ -1,5 +1,5 @@
 """Typed operations on one node over the link: hello, push, go, back, stop, goto, arm, disarm,
-status, log. They work without click; the CLI (cli_link.py) only parses arguments."""
+status, log. They work without click; the CLI (cli/link.py) only parses arguments."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from cuefw import link, store
 
 from cuenode.errors import CuenodeError
-from cuenode.transport import Transport
+from cuenode.node.transport import Transport
 
 HELLO_TIMEOUT_S = 0.5
 HELLO_RETRIES = 3

@@ -1,4 +1,4 @@
-"""Load a YAML show file into the validated `cuenode.model.Show`, or report every problem.
+"""Load a YAML show file into the validated `cuenode.show.model.Show`, or report every problem.
 
     show, problems = load_show("show.yaml")
 
@@ -13,20 +13,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from cuenode.errors import CuenodeError
-from cuenode.model import Fixture, Mark, Problem, Show
-from cuenode.show_checks import (
+from cuenode.show.checks import (
     NodePatch,
     check_chain,
     check_fire_buttons,
     check_patch,
     check_relays,
 )
-from cuenode.show_cues import CueDraft, parse_cues
-from cuenode.show_nodes import NodeDrafts, parse_nodes
-from cuenode.show_schema import Problems, mapping, parse
-from cuenode.show_types import FixtureDraft, load_includes, parse_fixtures, parse_types
-from cuenode.show_values import parse_int, parse_text
-from cuenode.show_yaml import YNode, describe, load_yaml, read_text
+from cuenode.show.cues import CueDraft, parse_cues
+from cuenode.show.model import Fixture, Mark, Problem, Show
+from cuenode.show.nodes import NodeDrafts, parse_nodes
+from cuenode.show.schema import Problems, mapping, parse
+from cuenode.show.types import FixtureDraft, load_includes, parse_fixtures, parse_types
+from cuenode.show.values import parse_int, parse_text
+from cuenode.show.yaml import YNode, describe, load_yaml, read_text
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("show", "include", "fixture_types", "fixtures", "nodes", "cues")

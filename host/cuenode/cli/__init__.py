@@ -10,7 +10,7 @@ import click
 from cuenode import __version__
 
 # Each area keeps its commands in its own module exposing COMMANDS (a list of click commands).
-COMMAND_MODULES = ("cli_show", "cli_compile", "cli_emulator", "cli_link", "cli_flash")
+COMMAND_MODULES = ("show", "compile", "emulator", "link", "flash")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,9 +22,9 @@ def cli() -> None:
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
         try:
-            module = importlib.import_module(f"cuenode.{name}")
+            module = importlib.import_module(f"cuenode.cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"cuenode.{name}":
+            if exc.name != f"cuenode.cli.{name}":
                 raise
             continue
         for command in module.COMMANDS:

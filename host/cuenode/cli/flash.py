@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
-from cuenode import flash
 from cuenode.errors import CuenodeError
-from cuenode.transport import discover
+from cuenode.node import flash
+from cuenode.node.transport import discover
 
 
 def _ports(ports: tuple[str, ...], all_nodes: bool) -> list[str]:

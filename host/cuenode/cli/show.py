@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from cuenode.model import Problem, Show
-from cuenode.show import load_show
+from cuenode.show.load import load_show
+from cuenode.show.model import Problem, Show
 
 
 def summary(show: Show) -> dict[str, int]:

@@ -6,9 +6,9 @@ import difflib
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from cuenode.model import Mark, Problem
-from cuenode.show_values import BadValue, check_name
-from cuenode.show_yaml import YNode, describe, quoted_key
+from cuenode.show.model import Mark, Problem
+from cuenode.show.values import BadValue, check_name
+from cuenode.show.yaml import YNode, describe, quoted_key
 
 T = TypeVar("T")
 # The part after "; " says what is expected: it reads "expected ..." unless it is a suggestion.

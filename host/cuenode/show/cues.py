@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
-from cuenode.model import Cue, Curve, Relay, RelayAction, RelayActionKind
-from cuenode.show_schema import Problems, entries, items, mapping, parse, seen_at, suggest
-from cuenode.show_types import FixtureDraft
-from cuenode.show_values import (
+from cuenode.show.model import Cue, Curve, Relay, RelayAction, RelayActionKind
+from cuenode.show.schema import Problems, entries, items, mapping, parse, seen_at, suggest
+from cuenode.show.types import FixtureDraft
+from cuenode.show.values import (
     BadValue,
     format_cue,
     parse_cue_number,
@@ -17,7 +17,7 @@ from cuenode.show_values import (
     parse_text,
     parse_time_ms,
 )
-from cuenode.show_yaml import YNode, describe
+from cuenode.show.yaml import YNode, describe
 
 CUE_KEYS = (
     "cue",

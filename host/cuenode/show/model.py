@@ -1,9 +1,10 @@
 """The validated show, as the compiler consumes it.
 
-`cuenode.show.load_show()` turns a YAML file into a `Show` (or a list of `Problem`s); the
-compiler (`cuenode.compiler`) turns a `Show` into one compiled show per node. Times are integer
-milliseconds, DMX values are raw integers (0..255, or 0..65535 for 16-bit parameters) and cue
-numbers are integer thousandths (cue 12.25 -> 12250) so nothing downstream sees a float.
+`cuenode.show.load.load_show()` turns a YAML file into a `Show` (or a list of `Problem`s);
+the compiler (`cuenode.build.compiler`) turns a `Show` into one compiled show per node. Times
+are integer milliseconds, DMX values are raw integers (0..255, or 0..65535 for 16-bit
+parameters) and cue numbers are integer thousandths (cue 12.25 -> 12250) so nothing
+downstream sees a float.
 """
 
 from __future__ import annotations

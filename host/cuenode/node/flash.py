@@ -244,13 +244,13 @@ def reset(port: str) -> None:
 
 
 def confirm_hello(port: str, name: str) -> None:
-    from cuenode import nodeops
+    from cuenode.node import ops
 
     deadline = time.monotonic() + HELLO_WAIT_S
     last = "no answer"
     while time.monotonic() < deadline:
         try:
-            with nodeops.connect(port) as s:
+            with ops.connect(port) as s:
                 if s.info.node_id == name:
                     return
                 last = f"it answers as '{s.info.node_id}'"

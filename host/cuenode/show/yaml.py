@@ -21,7 +21,7 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
-from cuenode.model import Mark, Problem
+from cuenode.show.model import Mark, Problem
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Compile a validated `Show` into one compiled show per node (docs/compiled-show.md).
 
-The compiler turns names into indexes and resolves tracking; `cuenode.showbin` packs the bytes.
+The compiler turns names into indexes and resolves tracking; `cuenode.build.showbin` packs the bytes.
 Everything is ordered explicitly (fixtures by address, relays and buttons by pin, cues in show
 order) so the same show always gives byte-identical output.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from cuefw import eventlog
 from cuefw import showfile as sf
 
-from cuenode import showbin
+from cuenode.build import showbin
 from cuenode.errors import CuenodeError
-from cuenode.model import Button, Cue, Fixture, Node, Relay, Show
+from cuenode.show.model import Button, Cue, Fixture, Node, Relay, Show
 
 BUTTON_ACTIONS = {"go": sf.BTN_GO, "back": sf.BTN_BACK, "stop": sf.BTN_STOP, "fire": sf.BTN_FIRE}
 CURVES = {"linear": sf.CURVE_LINEAR, "s-curve": sf.CURVE_SCURVE}

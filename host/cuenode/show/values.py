@@ -15,7 +15,7 @@ from typing import Any
 
 from cuefw import eventlog
 
-from cuenode.show_yaml import describe
+from cuenode.show.yaml import describe
 
 MAX_TIME_MS = 3_600_000  # 1 h: longer fades/follows are almost surely a typo (ms given as s)
 MAX_CUE = 99_999_999  # cue 99999.999 in thousandths

@@ -1,7 +1,7 @@
 """`cuenode push|go|back|stop|goto|arm|disarm|status|log`: talk to nodes over the serial link.
 
 Each command picks its nodes with --port PORT (repeatable), --node ID (found by asking every
-attached node who it is) or --all, then calls the typed functions in `cuenode.nodeops`."""
+attached node who it is) or --all, then calls the typed functions in `cuenode.node.ops`."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from pathlib import Path
 import click
 from cuefw import showfile
 
-from cuenode import nodeops, statusview
 from cuenode.errors import CuenodeError
-from cuenode.nodeops import Session
-from cuenode.transport import DEFAULT_BAUD, discover
+from cuenode.node import ops, statusview
+from cuenode.node.ops import Session
+from cuenode.node.transport import DEFAULT_BAUD, discover
 
 
 def target_options(func: Callable) -> Callable:
@@ -105,7 +105,7 @@ def _open_ports(
         raise click.UsageError("give either --port or --all, not both")
     for port in ports:
         try:
-            opened.append(nodeops.connect(port, baudrate=baud))
+            opened.append(ops.connect(port, baudrate=baud))
         except CuenodeError as exc:
             if len(ports) == 1:
                 raise
@@ -127,7 +127,7 @@ def _open_found(node_id: str | None, all_nodes: bool, baud: int, opened: Chosen)
         raise click.UsageError(f"several ports found ({names}): pick with --port, --node or --all")
     for port in found:
         try:
-            s = nodeops.connect(port.device, baudrate=baud)
+            s = ops.connect(port.device, baudrate=baud)
         except CuenodeError as exc:
             if len(found) == 1:
                 raise
@@ -162,8 +162,8 @@ def _check_is(s: Session, node_id: str) -> None:
 def load_parts(path: Path) -> dict[str, bytes]:
     """The compiled show for each node: compiled from YAML, or one already compiled file."""
     if path.suffix.lower() in (".yaml", ".yml"):
-        from cuenode import compiler
-        from cuenode.cli_compile import load_valid_show
+        from cuenode.build import compiler
+        from cuenode.cli.compile import load_valid_show
 
         return dict(compiler.compile_show(load_valid_show(path)))
     blob = path.read_bytes()
@@ -204,13 +204,13 @@ def _push_one(
     parts: dict[str, bytes],
     node_id: str | None,
     opts: dict,
-    progress: nodeops.Progress | None = None,
+    progress: ops.Progress | None = None,
 ) -> str:
     """Push this node its part; returns the line to print."""
     show_node, blob = _part_for(s, parts, node_id)
     if s.info.show_hash == blob[-32:].hex() and not opts["force_identity"]:
         return f"{s.info.label()}: already running this show ({len(blob)} bytes)"
-    result = nodeops.push(s, blob, show_node, progress=progress, **opts)
+    result = ops.push(s, blob, show_node, progress=progress, **opts)
     when = "switched now" if result.switched else "switches at the next cue"
     extra = f", resumed at {result.resumed_from}" if result.resumed_from else ""
     if result.wire_bytes < result.size:
@@ -331,9 +331,9 @@ def goto_cmd(
     cue: str, ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int
 ) -> None:
     """Jump to cue CUE (a number like 12 or 12.25), with that cue's timing."""
-    nodeops.cue_thousandths(cue)  # a typo fails before any port is opened
+    ops.cue_thousandths(cue)  # a typo fails before any port is opened
     with sessions(ports, node_id, all_nodes, baud) as chosen:
-        run_on_each(chosen, f"GOTO {cue}", lambda s: nodeops.goto(s, cue))
+        run_on_each(chosen, f"GOTO {cue}", lambda s: ops.goto(s, cue))
 
 
 # --- status and log ----------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def status_cmd(
 ) -> None:
     """Show each node's cue, fades, relays, DMX rate, link counters, show and firmware."""
     with sessions(ports, node_id, all_nodes, baud) as chosen:
-        states = [nodeops.status(s) for s in chosen]
+        states = [ops.status(s) for s in chosen]
     # One node: an object; several (--all, repeated --port): a list, whatever answered.
     several = all_nodes or len(states) + len(chosen.missed) > 1
     if as_json:
@@ -379,7 +379,7 @@ def log_cmd(
 ) -> None:
     """Print each node's event log with node timestamps."""
     with sessions(ports, node_id, all_nodes, baud) as chosen:
-        logs = {s.info.node_id or s.info.port: nodeops.log(s, since) for s in chosen}
+        logs = {s.info.node_id or s.info.port: ops.log(s, since) for s in chosen}
     several = all_nodes or len(logs) + len(chosen.missed) > 1
     if as_json:
         out = [{"node": k, "events": v} for k, v in logs.items()]
@@ -394,14 +394,14 @@ def log_cmd(
 
 COMMANDS = [
     push_cmd,
-    _control_command("go", nodeops.go, "GO: run the next cue."),
-    _control_command("back", nodeops.back, "BACK: return to the previous cue."),
+    _control_command("go", ops.go, "GO: run the next cue."),
+    _control_command("back", ops.back, "BACK: return to the previous cue."),
     _control_command(
-        "stop", nodeops.stop, "STOP (panic): hazardous relays off at once, DMX fades to black."
+        "stop", ops.stop, "STOP (panic): hazardous relays off at once, DMX fades to black."
     ),
     goto_cmd,
-    _control_command("arm", nodeops.arm, "Arm hazardous effects (requires_arm relays)."),
-    _control_command("disarm", nodeops.disarm, "Disarm hazardous effects."),
+    _control_command("arm", ops.arm, "Arm hazardous effects (requires_arm relays)."),
+    _control_command("disarm", ops.disarm, "Disarm hazardous effects."),
     status_cmd,
     log_cmd,
 ]

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cuenode.model import FixtureType, ParamDef
-from cuenode.show_schema import (
+from cuenode.show.model import FixtureType, ParamDef
+from cuenode.show.schema import (
     Problems,
     check_key_name,
     entries,
@@ -17,8 +17,8 @@ from cuenode.show_schema import (
     seen_at,
     suggest,
 )
-from cuenode.show_values import parse_int, parse_level, parse_text
-from cuenode.show_yaml import YNode, describe, load_yaml, read_text
+from cuenode.show.values import parse_int, parse_level, parse_text
+from cuenode.show.yaml import YNode, describe, load_yaml, read_text
 
 TYPE_KEYS = ("channels", "defaults", "footprint", "label")
 FIXTURE_KEYS = ("type", "address", "defaults")

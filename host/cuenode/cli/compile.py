@@ -1,4 +1,4 @@
-"""`cuenode compile` and `cuenode demo`: thin click wrappers around cuenode.compiler."""
+"""`cuenode compile` and `cuenode demo`: thin click wrappers around cuenode.build.compiler."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from cuenode import compiler
-from cuenode.cli_show import problem_json
+from cuenode.build import compiler
+from cuenode.cli.show import problem_json
 from cuenode.errors import CuenodeError
-from cuenode.model import Show
 from cuenode.paths import EXAMPLES_DIR
-from cuenode.show import load_show
+from cuenode.show.load import load_show
+from cuenode.show.model import Show
 
 DEMO_SHOWS = ("theatre.yaml", "demo.yaml")
 SUFFIX = ".cnshow"

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from cuenode.boards import Board, board_names, load_board
-from cuenode.model import Button, ButtonAction, FaultMode, Node, Relay
-from cuenode.show_schema import (
+from cuenode.show.model import Button, ButtonAction, FaultMode, Node, Relay
+from cuenode.show.schema import (
     Problems,
     check_key_name,
     entries,
@@ -17,7 +17,7 @@ from cuenode.show_schema import (
     seen_at,
     suggest,
 )
-from cuenode.show_values import (
+from cuenode.show.values import (
     BadValue,
     check_name,
     parse_bool,
@@ -25,7 +25,7 @@ from cuenode.show_values import (
     parse_percent,
     parse_time_ms,
 )
-from cuenode.show_yaml import YNode, describe
+from cuenode.show.yaml import YNode, describe
 
 NODE_KEYS = ("board", "fixtures", "relays", "buttons", "on_fault", "go_protect", "stop_fade")
 RELAY_KEYS = ("pin", "max_on", "min_off", "duty", "duty_window", "requires_arm", "hazard")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cuenode.model import Cue, Relay, RelayAction
-from cuenode.show_cues import CueDraft
-from cuenode.show_nodes import NodeDrafts
-from cuenode.show_schema import Problems
-from cuenode.show_types import FixtureDraft
-from cuenode.show_values import format_cue, format_ms
-from cuenode.show_yaml import YNode
+from cuenode.show.cues import CueDraft
+from cuenode.show.model import Cue, Relay, RelayAction
+from cuenode.show.nodes import NodeDrafts
+from cuenode.show.schema import Problems
+from cuenode.show.types import FixtureDraft
+from cuenode.show.values import format_cue, format_ms
+from cuenode.show.yaml import YNode
 
 
 def check_patch(out: Problems, fixtures: dict[str, FixtureDraft | None], nodes: NodeDrafts) -> None:

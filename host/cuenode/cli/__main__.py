@@ -1,0 +1,3 @@
+from cuenode.cli import main
+
+main()
