@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.paths import EXAMPLES_DIR
 
 FRAME_US = 23_000
@@ -118,7 +119,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    show = compile_show_file(EXAMPLES_DIR / "demo.yaml")["stage"]
+    show = compile_file(EXAMPLES_DIR / "demo.yaml")["stage"]
     starts = start_time(8, show)
     rows = []
     for n in (int(c) for c in args.counts.split(",")):

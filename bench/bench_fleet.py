@@ -10,7 +10,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.node import flash, ops
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ def bench_noise(workdir: Path, rate: float, demo: bytes) -> None:
 
 
 def main() -> None:
-    demo = compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
+    demo = compile_file(REPO / "examples" / "demo.yaml")["stage"]
     with tempfile.TemporaryDirectory() as tmp:
         bench_flash(Path(tmp))
         for rate in (0.0, 0.004, 0.01):

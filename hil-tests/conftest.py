@@ -71,10 +71,11 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     if port:
         yield Rig(port)
         return
-    from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+    from cuenode.build.compile import compile_file
+    from cuenode.emulator.fleet import Fleet, NodePlan
     from cuenode.paths import EXAMPLES_DIR
 
-    show = compile_show_file(Path(EXAMPLES_DIR) / "demo.yaml")["stage"]
+    show = compile_file(Path(EXAMPLES_DIR) / "demo.yaml")["stage"]
     fleet = Fleet(tmp_path_factory.mktemp("hil"))
     node = fleet.add(NodePlan("stage", show), virtual=True)
     fleet.start()

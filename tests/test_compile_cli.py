@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from cuefw import showfile as sf
 from cuenode.cli import cli
@@ -88,10 +89,35 @@ def test_unwritable_output_dir_is_one_clear_error(tmp_path: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_missing_show_file_is_a_usage_error() -> None:
-    result = run("compile", "/nonexistent/show.yaml")
-    assert result.exit_code == 2
-    assert "does not exist" in result.output
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate", "{show}"],
+        ["compile", "{show}"],
+        ["push", "{show}", "--port", "loop://"],
+        ["emulate", "--headless", "--workdir", "{tmp}", "--show", "{show}"],
+    ],
+)
+def test_missing_show_file_is_one_error_line_exit_1(command: list[str], tmp_path: Path) -> None:
+    """Every command that reads a show says the same for a path that is not there."""
+    missing = str(tmp_path / "nope.yaml")
+    result = run(*(arg.format(show=missing, tmp=tmp_path) for arg in command))
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {missing}: no such"), result.output
+
+
+def test_compile_prints_every_problem_then_one_error_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(DEMO).read_text().replace("name:", "nmae:", 1))
+    result = run("compile", str(bad), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    *problems, last = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert problems and all(ln.startswith(f"{bad}:") for ln in problems)
+    assert last == f"Error: {bad}: {len(problems)} problem{'s' * (len(problems) > 1)}, " + (
+        "nothing compiled — fix them and compile again"
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_demo_validates_and_summarises_every_bundled_example() -> None:

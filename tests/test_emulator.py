@@ -15,7 +15,8 @@ import pytest
 import serial
 from cuefw import showfile as sf
 from cuenode.build import showbin
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file, plan_nodes
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan, plan_nodes
 from cuenode.paths import EXAMPLES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,7 @@ def cpython_only(runtime: str, reason: str) -> None:
 def fleet(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Three virtual-time nodes: 'demo' (example show), 'fader' (10-min fade), 'blank'."""
     work = tmp_path_factory.mktemp("emu")
-    demo = compile_show_file(EXAMPLES_DIR / "demo.yaml")
+    demo = compile_file(EXAMPLES_DIR / "demo.yaml")
     fl = Fleet(work, runtime=request.param)
     fl.add(NodePlan("demo", demo["stage"]), virtual=True)
     fl.add(NodePlan("fader", fade_show()), virtual=True)
@@ -78,7 +79,7 @@ def fleet(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def test_nodes_have_ptys_symlinks_and_stop_cleanly(tmp_path: Path, runtime: str) -> None:
-    shows = compile_show_file(EXAMPLES_DIR / "demo.yaml")
+    shows = compile_file(EXAMPLES_DIR / "demo.yaml")
     fl = Fleet(tmp_path, runtime=runtime)
     plans = plan_nodes(3, shows)
     assert [p.node_id for p in plans] == ["stage", "stage-2", "stage-3"]

@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cuenode.build.compile import compile_file
 from cuenode.emulator.capture import write_capture
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.paths import EXAMPLES_DIR
 
 pytestmark = pytest.mark.timeout(120)
@@ -82,7 +83,7 @@ def expected_universe_after_cue(index: int) -> list[int]:
 
 @pytest.mark.parametrize("runtime", ["cpython", "micropython"])
 def test_capture_of_a_running_node_decodes_with_sigrok(tmp_path: Path, runtime: str) -> None:
-    demo = compile_show_file(EXAMPLES_DIR / "demo.yaml")["stage"]
+    demo = compile_file(EXAMPLES_DIR / "demo.yaml")["stage"]
     fl = Fleet(tmp_path / "emu", runtime=runtime)
     node = fl.add(NodePlan("stage", demo), virtual=True)
     fl.start()

@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import Fleet, compile_show_file, fixture_labels, plan_nodes
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, fixture_labels, plan_nodes
 from cuenode.paths import EXAMPLES_DIR
+from cuenode.show.valid import load_valid_show
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.timeout(120)
@@ -104,7 +106,7 @@ def test_emulate_bad_input_is_one_clear_line(tmp_path: Path) -> None:
 def test_live_view_go_key_changes_the_shown_cue(tmp_path: Path, runtime: str) -> None:
     from cuenode.emulator.liveview import LiveView
 
-    shows = compile_show_file(EXAMPLES_DIR / "demo.yaml")
+    shows = compile_file(EXAMPLES_DIR / "demo.yaml")
     fleet = Fleet(tmp_path, runtime=runtime)
     for plan in plan_nodes(1, shows):
         fleet.add(plan)  # real time: the view polls like a person watching
@@ -115,7 +117,7 @@ def test_live_view_go_key_changes_the_shown_cue(tmp_path: Path, runtime: str) ->
             fleet.nodes,
             {"stage": fleet.show_blob("stage")},
             refresh_s=0.1,
-            labels=fixture_labels(EXAMPLES_DIR / "demo.yaml"),
+            labels=fixture_labels(load_valid_show(EXAMPLES_DIR / "demo.yaml")),
         )
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for_text(pilot, app, "standby")

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.node import flash, ops
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,7 +33,7 @@ def error_lines(result: subprocess.CompletedProcess) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo() -> bytes:
-    return compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
+    return compile_file(REPO / "examples" / "demo.yaml")["stage"]
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 
 REPO = Path(__file__).resolve().parent.parent
 CUENODE = str(Path(sys.executable).parent / "cuenode")
@@ -40,7 +41,7 @@ def fleet(tmp_path):
 def test_push_yaml_by_node_id_and_all_through_the_cli(fleet):
     """Regression: `push show.yaml --node/--all` once crashed in compiler.select_nodes
     (AttributeError: 'tuple' object has no attribute 'nodes')."""
-    demo = compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
+    demo = compile_file(REPO / "examples" / "demo.yaml")["stage"]
     fleet.add(NodePlan("stage", None))
     fleet.start()
     yaml = str(REPO / "examples" / "demo.yaml")
@@ -59,7 +60,7 @@ def test_push_yaml_by_node_id_and_all_through_the_cli(fleet):
 
 
 def test_cli_errors_are_one_line_exit_1(fleet, tmp_path):
-    fleet.add(NodePlan("stage", compile_show_file(REPO / "examples" / "demo.yaml")["stage"]))
+    fleet.add(NodePlan("stage", compile_file(REPO / "examples" / "demo.yaml")["stage"]))
     fleet.start()
     theatre = str(REPO / "examples" / "theatre.yaml")
     assert_one_line_error(cuenode(fleet, "push", theatre, "--all"))  # no part for 'stage'
@@ -87,7 +88,7 @@ def test_hello_and_push_at_one_percent_status_at_point_four_percent_corruption(f
     known limit, docs/fleet.md), which is not what this test is about."""
     from cuenode.node import ops
 
-    demo = compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
+    demo = compile_file(REPO / "examples" / "demo.yaml")["stage"]
     node = fleet.add(NodePlan("stage", None))
     fleet.start()
     node.corrupt(0.01, seed=1, spare_repl_keys=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from cuefw import showfile
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.errors import CuenodeError
 from cuenode.node import ops
 from link_support import sized_blob
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo() -> bytes:
-    return compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
+    return compile_file(REPO / "examples" / "demo.yaml")["stage"]
 
 
 @pytest.fixture(params=["cpython", "micropython"])

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.errors import CuenodeError
 from cuenode.node import ops
 from cuenode.paths import EXAMPLES_DIR
@@ -23,7 +24,7 @@ def demo_variant(tmp_path: Path, fog_pin: str) -> bytes:
     text = (Path(EXAMPLES_DIR) / "demo.yaml").read_text().replace("pin: R1", f"pin: {fog_pin}")
     path = tmp_path / f"demo-{fog_pin}.yaml"
     path.write_text(text)
-    return compile_show_file(path)["stage"]
+    return compile_file(path)["stage"]
 
 
 @pytest.fixture

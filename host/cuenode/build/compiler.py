@@ -1,8 +1,8 @@
 """Compile a validated `Show` into one compiled show per node (docs/compiled-show.md).
 
-The compiler turns names into indexes and resolves tracking; `cuenode.build.showbin` packs the bytes.
-Everything is ordered explicitly (fixtures by address, relays and buttons by pin, cues in show
-order) so the same show always gives byte-identical output.
+The compiler turns names into indexes and resolves tracking; `cuenode.build.showbin` packs
+the bytes. Everything is ordered explicitly (fixtures by address, relays and buttons by pin,
+cues in show order) so the same show always gives byte-identical output.
 """
 
 from __future__ import annotations

@@ -4,64 +4,42 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from cuenode.build import compiler
+from cuenode.build.compile import CompiledShow, build_show
 from cuenode.cli.show import problem_json
 from cuenode.errors import CuenodeError
 from cuenode.paths import EXAMPLES_DIR
-from cuenode.show.load import load_show
 from cuenode.show.model import Show
+from cuenode.show.valid import ShowInvalid
 
 DEMO_SHOWS = ("theatre.yaml", "demo.yaml")
 SUFFIX = ".cnshow"
-BIG_SHOW_BYTES = 256 * 1024
 COLUMNS = ("node", "board", "cues", "params", "slots", "relays", "buttons", "bytes", "sha256")
-
-
-@dataclass(frozen=True)
-class CompiledShow:
-    show: Show
-    source: Path
-    blobs: dict[str, bytes]
-    summaries: list[compiler.NodeSummary]
 
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def load_valid_show(path: Path, as_json: bool = False) -> Show:
-    """The validated show, or CuenodeError after printing every problem as `validate` does."""
-    show, problems = load_show(path)
-    if problems or show is None:
-        if as_json:
-            doc = {"file": str(path), "ok": False, "problems": [problem_json(p) for p in problems]}
-            click.echo(json.dumps(doc, indent=2))
-        for problem in [] if as_json else problems:
-            click.echo(str(problem))
-        raise CuenodeError(
-            f"{path}: {plural(len(problems), 'problem')}, nothing compiled",
-            "fix them and compile again",
-        )
-    return show
+def say_progress(text: str) -> None:
+    click.echo(text, err=True)  # stderr keeps --json clean
 
 
-def compile_file(path: Path, node: str | None = None, as_json: bool = False) -> CompiledShow:
-    big = path.stat().st_size > BIG_SHOW_BYTES
-    if big:  # ~1 s per MB of YAML: say what is happening (stderr keeps --json clean)
-        click.echo(f"validating {path} ({path.stat().st_size // 1024} KB)...", err=True)
-    show = load_valid_show(path, as_json)
-    if big:
-        click.echo(
-            f"compiling {plural(len(show.nodes) if node is None else 1, 'node')}...", err=True
-        )
-    blobs = compiler.compile_show(show, node)
-    summaries = [compiler.summarize(show, node_id, blob) for node_id, blob in blobs.items()]
-    return CompiledShow(show, path, blobs, summaries)
+def compile_for_cli(path: Path, node: str | None = None, as_json: bool = False) -> CompiledShow:
+    """build_show, with its progress on stderr; with --json a bad show's problems are one JSON
+    document on stdout (then the one `Error:` line)."""
+    try:
+        return build_show(path, node, say_progress)
+    except ShowInvalid as exc:
+        if not as_json:
+            raise
+        doc = {"file": str(path), "ok": False, "problems": [problem_json(p) for p in exc.problems]}
+        click.echo(json.dumps(doc, indent=2))
+        raise click.ClickException(exc.format_message()) from exc
 
 
 def write_blobs(blobs: dict[str, bytes], out_dir: Path) -> dict[str, Path]:
@@ -110,7 +88,7 @@ def show_overview(show: Show) -> str:
 
 
 @click.command("compile")
-@click.argument("show_path", metavar="SHOW.yaml", type=click.Path(exists=True, dir_okay=False))
+@click.argument("show_path", metavar="SHOW.yaml", type=click.Path())
 @click.option("--node", "node", metavar="ID", help="Compile only this node.")
 @click.option(
     "-o",
@@ -124,15 +102,16 @@ def show_overview(show: Show) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def compile_cmd(show_path: str, node: str | None, out_dir: str, as_json: bool) -> None:
     """Validate SHOW.yaml and compile one show file per node (DIR/<node>.cnshow)."""
-    result = compile_file(Path(show_path), node, as_json)
+    result = compile_for_cli(Path(show_path), node, as_json)
     paths = write_blobs(result.blobs, Path(out_dir))
+    summaries = result.summaries()
     if as_json:
-        nodes = [dict(s.as_dict(), path=str(paths[s.node])) for s in result.summaries]
+        nodes = [dict(s.as_dict(), path=str(paths[s.node])) for s in summaries]
         doc = {"show": result.show.name, "source": show_path, "out_dir": out_dir, "nodes": nodes}
         click.echo(json.dumps(doc, indent=2))
         return
     click.echo(f"{show_path}: show '{result.show.name}': {show_overview(result.show)}")
-    click.echo(summary_table(result.summaries))
+    click.echo(summary_table(summaries))
     click.echo(f"wrote {plural(len(paths), 'compiled show')} to {out_dir}/ (sha256: content hash)")
 
 
@@ -144,11 +123,11 @@ def demo_cmd() -> None:
         raise CuenodeError(f"no example shows in {EXAMPLES_DIR}", "restore them from git")
     for path in paths:
         name = path.name
-        result = compile_file(path)
+        result = compile_for_cli(path)
         click.echo(f"== {name}: '{result.show.name}' is valid")
         click.echo(f"   {show_overview(result.show)}")
         click.echo("   compiled per node (the exact bytes each node will receive):")
-        for line in summary_table(result.summaries).splitlines():
+        for line in summary_table(result.summaries()).splitlines():
             click.echo(f"   {line}")
         click.echo("")
     click.echo("Compile your own: cuenode compile SHOW.yaml -o out/")

@@ -92,11 +92,13 @@ def emulate(
     as_json: bool,
 ) -> None:
     """Start virtual nodes running the real firmware, each on its own pseudo-terminal."""
+    from cuenode.build.compile import build_show
     from cuenode.emulator import fleet as fleet_mod
 
     if show_path is not None and not show_path.is_file():
         raise CuenodeError(f"{show_path}: no such show file", "give the path of a show YAML")
-    shows = fleet_mod.compile_show_file(show_path) if show_path else None
+    built = build_show(show_path) if show_path else None
+    shows = built.blobs if built else None
     plans = fleet_mod.plan_nodes(count, shows)
     fleet = fleet_mod.Fleet(workdir, runtime=runtime)
     try:
@@ -111,7 +113,7 @@ def emulate(
         else:
             from cuenode.emulator.liveview import run_live_view
 
-            labels = fleet_mod.fixture_labels(show_path) if show_path else {}
+            labels = fleet_mod.fixture_labels(built.show) if built else {}
             run_live_view(fleet, labels)
     finally:
         fleet.stop()

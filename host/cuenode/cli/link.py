@@ -59,7 +59,7 @@ class Chosen(list):
         self.missed: list[str] = []
 
     def skip(self, port: str, exc: CuenodeError) -> None:
-        click.echo(f"skipping {port}: {exc.message}", err=True)
+        click.echo(f"skipping {port}: {exc.format_message()}", err=True)
         self.missed.append(port)
 
 
@@ -162,11 +162,15 @@ def _check_is(s: Session, node_id: str) -> None:
 def load_parts(path: Path) -> dict[str, bytes]:
     """The compiled show for each node: compiled from YAML, or one already compiled file."""
     if path.suffix.lower() in (".yaml", ".yml"):
-        from cuenode.build import compiler
-        from cuenode.cli.compile import load_valid_show
+        from cuenode.build.compile import compile_file
 
-        return dict(compiler.compile_show(load_valid_show(path)))
-    blob = path.read_bytes()
+        return compile_file(path)
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise CuenodeError(
+            f"{path}: cannot read ({exc.strerror})", "check the path to the show file"
+        ) from None
     try:
         reader = showfile.ShowReader(io.BytesIO(blob))
     except (showfile.ShowError, ValueError, IndexError) as exc:
@@ -254,7 +258,7 @@ def _push_parallel(
 
 
 @click.command("push")
-@click.argument("show", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("show", type=click.Path(path_type=Path))
 @target_options
 @click.option(
     "--force", is_flag=True, help="Push even to a node with another identity than the show part's."

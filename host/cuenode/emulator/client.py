@@ -8,11 +8,9 @@ import time
 from collections import deque
 from typing import Any
 
-from cuenode.emulator.world import Frame, Reader, pack_json, unpack_frame
+from cuenode.emulator.world import Frame, Reader, WorldError, pack_json, unpack_frame
 
-
-class WorldError(RuntimeError):
-    pass
+__all__ = ["WorldClient", "WorldError"]
 
 
 class WorldClient:

@@ -8,11 +8,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cuenode.emulator.supervisor import NodeConfig, Supervisor, VirtualNode, install_firmware
-from cuenode.paths import BOARDS_DIR, FIRMWARE_DIR
+from cuenode.build.image import stage_image
+from cuenode.emulator.supervisor import NodeConfig, Supervisor, VirtualNode
+from cuenode.errors import CuenodeError
+from cuenode.show.model import Show
 
 SHOW_FILE = "show.bin"  # cuefw.store.LIVE
-ID_FILE = "node.id"  # read by firmware/main.py
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,10 @@ def plan_nodes(count: int, shows: dict[str, bytes] | None) -> list[NodePlan]:
     return plans
 
 
-def compile_show_file(path: Path) -> dict[str, bytes]:
-    """Validate and compile a show YAML; CuenodeError (one line per problem) if it is bad."""
-    from cuenode.build.compiler import compile_show
-    from cuenode.cli.compile import load_valid_show
-
-    return compile_show(load_valid_show(path))
-
-
-def fixture_labels(path: Path) -> dict[str, list[tuple[str, str, int, int]]]:
+def fixture_labels(show: Show) -> dict[str, list[tuple[str, str, int, int]]]:
     """(fixture, parameter, coarse slot, fine slot) per show node, for the live view."""
     from cuenode.build.compiler import param_slots
-    from cuenode.cli.compile import load_valid_show
 
-    show = load_valid_show(path)
     return {
         node_id: [(p.fixture, p.param, p.coarse, p.fine) for p in param_slots(show, node)]
         for node_id, node in show.nodes.items()
@@ -58,8 +49,7 @@ def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = 
     """Erase (if fresh) and write firmware, identity and show, as `cuenode flash` would."""
     if fresh and flash_dir.exists():
         shutil.rmtree(flash_dir)
-    install_firmware(flash_dir, FIRMWARE_DIR, BOARDS_DIR / "emulator.py")
-    (flash_dir / ID_FILE).write_text(node_id + "\n")
+    stage_image(flash_dir, "emulator", node_id)
     if show is not None:
         (flash_dir / SHOW_FILE).write_bytes(show)
 
@@ -67,8 +57,6 @@ def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = 
 class Fleet:
     def __init__(self, workdir: str | Path, runtime: str = "cpython") -> None:
         if runtime not in ("cpython", "micropython"):
-            from cuenode.errors import CuenodeError
-
             raise CuenodeError(
                 f"--runtime {runtime} is not implemented yet (see docs/emulator.md, Runtimes)",
                 "use --runtime cpython (the default)",

@@ -14,7 +14,6 @@ import os
 import queue
 import random
 import selectors
-import shutil
 import signal
 import socket
 import subprocess
@@ -497,25 +496,3 @@ def describe_exit(code: int) -> str:
         -signal.SIGKILL: "power cut",
         0: "powered down",
     }.get(code, f"status {code}")
-
-
-def install_firmware(
-    flash_dir: Path, firmware_dir: Path, board_file: Path, family: str = "emulator"
-) -> list[str]:
-    """Write the firmware files a node needs into its flash, as flashing a board would."""
-    flash_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    drivers = {"emulator": "board_emu.py", "rp2": "board_rp2.py", "esp32": "board_esp32.py"}
-    for name in ("boot.py", "main.py", drivers[family]):
-        src = firmware_dir / name
-        if src.is_file():
-            shutil.copyfile(src, flash_dir / name)
-            written.append(name)
-    pkg = firmware_dir / "cuefw"
-    (flash_dir / "cuefw").mkdir(exist_ok=True)
-    for src in sorted(pkg.glob("*.py")):
-        shutil.copyfile(src, flash_dir / "cuefw" / src.name)
-        written.append("cuefw/" + src.name)
-    shutil.copyfile(board_file, flash_dir / "board.py")
-    written.append("board.py")
-    return written

@@ -288,8 +288,8 @@ class WorldServer:
         return {"writes": self.node.fs.writes}
 
 
-class WorldError(Exception):
-    pass
+class WorldError(RuntimeError):
+    """A node's world refused a command, or its socket is gone (both sides raise this one)."""
 
 
 def raise_error(message: str) -> None:

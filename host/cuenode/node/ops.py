@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from cuefw import link, store
 
-from cuenode.errors import CuenodeError
+from cuenode.errors import CuenodeError, NodeRefused
 from cuenode.node.transport import Transport
 
 HELLO_TIMEOUT_S = 0.5
@@ -113,28 +113,32 @@ ENGINE_REMEDIES = {
 }
 
 
-def refusal(info: NodeInfo, status: int, data: bytes) -> CuenodeError:
+def refusal(info: NodeInfo, status: int, data: bytes) -> NodeRefused:
+    """The error for a node's refusal; carries the link status (push resumes on E_NO_TRANSFER)."""
+    message, remedy = _refusal_text(info, status, data)
+    return NodeRefused(message, remedy, status)
+
+
+def _refusal_text(info: NodeInfo, status: int, data: bytes) -> tuple[str, str | None]:
     if status == link.E_IDENTITY:
         who = json.loads(data)
-        return CuenodeError(
+        return (
             f"show is compiled for node '{who['show_node']}' but {info.port} is node "
             f"'{who['node']}'",
             "push to the right node, or use --force to override",
         )
     if status == link.E_NO_TRANSFER:
-        err = CuenodeError(
+        return (
             f"{info.label()} lost the transfer (did it restart?)",
             "run the push again: it resumes where it stopped",
         )
-        err.link_status = status  # type: ignore[attr-defined]  # push() resumes on it
-        return err
     text = data.decode(errors="replace") if status != link.E_OFFSET else ""
     if status == link.E_ENGINE and text:  # the engine's own words: "GOTO 99 refused: ..."
         reason = text.rsplit(": ", 1)[-1]
-        return CuenodeError(f"{info.label()}: {text}", ENGINE_REMEDIES.get(reason))
+        return f"{info.label()}: {text}", ENGINE_REMEDIES.get(reason)
     what = link.STATUS_NAMES.get(status, f"error {status}")
     detail = f": {text}" if text and text != what else ""
-    return CuenodeError(f"{info.label()} refused: {what}{detail}")
+    return f"{info.label()} refused: {what}{detail}", None
 
 
 # --- connecting ------------------------------------------------------------------------------
@@ -367,10 +371,10 @@ def push(
             sender.run(offset)
             done = _commit(session, force_switch, len(blob))
             break
-        except CuenodeError as exc:
+        except NodeRefused as exc:
             # the node restarted mid-push (power blip, a Ctrl-C/Ctrl-D a noisy line made):
             # BEGIN again, which resumes from what reached its flash
-            if getattr(exc, "link_status", None) != link.E_NO_TRANSFER or attempt == PUSH_RESTARTS:
+            if exc.status != link.E_NO_TRANSFER or attempt == PUSH_RESTARTS:
                 raise
     return PushResult(
         show_node,
