@@ -50,7 +50,7 @@ def target_options(func: Callable) -> Callable:
 # --- choosing nodes ----------------------------------------------------------------------------
 
 
-class Chosen(list):
+class Chosen(list[Session]):
     """The connected sessions, plus the nodes that were asked for but could not be reached
     (so `stop --all` still reaches every node that answers, and then says who it missed)."""
 
@@ -79,7 +79,7 @@ def sessions(
     baud: int,
     *,
     check_identity: bool = True,
-) -> Iterator[list[Session]]:
+) -> Iterator[Chosen]:
     """The chosen nodes, connected; every port opened is closed again, even on errors."""
     opened = Chosen()
     try:

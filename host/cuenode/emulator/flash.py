@@ -197,7 +197,7 @@ class FlashFile:
         return self._out(bytes(out))
 
     def readlines(self) -> list[Any]:
-        lines = []
+        lines: list[Any] = []
         while True:
             line = self.readline()
             if not line:

@@ -136,112 +136,18 @@ class Environment:
         )
 
     def _machine_module(self) -> types.ModuleType:
-        env = self
-
-        class Pin:
-            IN, OUT, OPEN_DRAIN = 0, 1, 2
-            PULL_UP, PULL_DOWN = 1, 2
-            IRQ_FALLING, IRQ_RISING = 4, 8
-
-            def __init__(self, gpio: int, mode: int = -1, pull: int = -1, *, value: Any = None):
-                self.gpio = int(gpio)
-                self.init(mode, pull, value=value)
-
-            def init(self, mode: int = -1, pull: int = -1, *, value: Any = None) -> None:
-                state = env.hw.pin(self.gpio)
-                new_mode = state.mode if mode == -1 else ("out" if mode == Pin.OUT else "in")
-                new_pull = state.pull
-                if pull != -1:
-                    new_pull = {Pin.PULL_UP: "up", Pin.PULL_DOWN: "down"}.get(pull)
-                if value is not None:
-                    env.hw.set_output(self.gpio, 1 if value else 0)
-                env.hw.configure(self.gpio, new_mode, new_pull)
-
-            def value(self, level: Any = None) -> Any:
-                if level is None:
-                    return env.hw.pin(self.gpio).level()
-                env.hw.set_output(self.gpio, 1 if level else 0)
-                return None
-
-            __call__ = value
-
-            def on(self) -> None:
-                self.value(1)
-
-            def off(self) -> None:
-                self.value(0)
-
-            def high(self) -> None:
-                self.value(1)
-
-            def low(self) -> None:
-                self.value(0)
-
-            def toggle(self) -> None:
-                self.value(1 - self.value())
-
-            def irq(self, handler: Any = None, trigger: int = 12, hard: bool = False) -> None:
-                state = env.hw.pin(self.gpio)
-                state.irq = (lambda _s: handler(self)) if handler else None
-                state.trigger = trigger
-
-            def __repr__(self) -> str:
-                return f"Pin(GPIO{self.gpio})"
-
-        class WDT:
-            def __init__(self, id: int = 0, timeout: int = 5000) -> None:  # noqa: A002
-                env.hw.wdt_start(int(timeout))
-
-            def feed(self) -> None:
-                env.hw.wdt_feed()
-
-        class Timer:
-            """Soft timer on node time: the callback runs from the event loop, like a
-            MicroPython soft IRQ (between bytecodes). Stopped by a soft reset."""
-
-            ONE_SHOT, PERIODIC = 0, 1
-
-            def __init__(self, id: int = -1, **kw: Any) -> None:  # noqa: A002
-                self._gen = 0
-                env.timers.append(self)
-                if kw:
-                    self.init(**kw)
-
-            def init(
-                self, *, mode: int = 1, period: int = -1, freq: int = -1, callback: Any = None
-            ) -> None:
-                self.deinit()
-                period_us = 1_000_000 // freq if freq > 0 else max(1, period) * 1000
-                self._arm(self._gen, mode, period_us, callback)
-
-            def _arm(self, gen: int, mode: int, period_us: int, callback: Any) -> None:
-                def fire() -> None:
-                    if gen != self._gen:
-                        return  # deinit() or init() since
-                    if mode == Timer.PERIODIC:
-                        self._arm(gen, mode, period_us, callback)
-                    try:
-                        if callback is not None:
-                            callback(self)
-                    except Exception as exc:  # noqa: BLE001 - printed, as MicroPython does
-                        env.serial.write(env.format_exception(exc).encode())
-
-                env.loop.call_at(env.loop.clock.now_us() + period_us, fire)
-
-            def deinit(self) -> None:
-                self._gen += 1
-
         def reset() -> None:
             raise HardReset()
 
         def soft_reset() -> None:
             raise SoftReset()
 
+        bound = {"env": self}  # each class reaches this node's hardware through `env`
         return self._module(
             "machine",
-            Pin=Pin,
-            WDT=WDT,
-            Timer=Timer,
+            Pin=type("Pin", (MachinePin,), bound),
+            WDT=type("WDT", (MachineWDT,), bound),
+            Timer=type("Timer", (MachineTimer,), bound),
             reset=reset,
             soft_reset=soft_reset,
             unique_id=lambda: self.fs.root.encode()[-8:],
@@ -557,6 +463,112 @@ class Environment:
     def print_exception(self, exc: BaseException, file: Any = None) -> None:
         text = self.format_exception(exc)
         (file or self.serial.stdout).write(text.replace("\r\n", "\n"))
+
+
+# -- machine.Pin, machine.WDT, machine.Timer on an Environment's virtual hardware ------------
+# Environment._machine_module subclasses each with `env` set to its node.
+
+
+class MachinePin:
+    env: Environment
+    IN, OUT, OPEN_DRAIN = 0, 1, 2
+    PULL_UP, PULL_DOWN = 1, 2
+    IRQ_FALLING, IRQ_RISING = 4, 8
+
+    def __init__(self, gpio: int, mode: int = -1, pull: int = -1, *, value: Any = None):
+        self.gpio = int(gpio)
+        self.init(mode, pull, value=value)
+
+    def init(self, mode: int = -1, pull: int = -1, *, value: Any = None) -> None:
+        state = self.env.hw.pin(self.gpio)
+        new_mode = state.mode if mode == -1 else ("out" if mode == self.OUT else "in")
+        new_pull = state.pull
+        if pull != -1:
+            new_pull = {self.PULL_UP: "up", self.PULL_DOWN: "down"}.get(pull)
+        if value is not None:
+            self.env.hw.set_output(self.gpio, 1 if value else 0)
+        self.env.hw.configure(self.gpio, new_mode, new_pull)
+
+    def value(self, level: Any = None) -> Any:
+        if level is None:
+            return self.env.hw.pin(self.gpio).level()
+        self.env.hw.set_output(self.gpio, 1 if level else 0)
+        return None
+
+    __call__ = value
+
+    def on(self) -> None:
+        self.value(1)
+
+    def off(self) -> None:
+        self.value(0)
+
+    def high(self) -> None:
+        self.value(1)
+
+    def low(self) -> None:
+        self.value(0)
+
+    def toggle(self) -> None:
+        self.value(1 - self.value())
+
+    def irq(self, handler: Any = None, trigger: int = 12, hard: bool = False) -> None:
+        state = self.env.hw.pin(self.gpio)
+        state.irq = (lambda _s: handler(self)) if handler else None
+        state.trigger = trigger
+
+    def __repr__(self) -> str:
+        return f"Pin(GPIO{self.gpio})"
+
+
+class MachineWDT:
+    env: Environment
+
+    def __init__(self, id: int = 0, timeout: int = 5000) -> None:  # noqa: A002
+        self.env.hw.wdt_start(int(timeout))
+
+    def feed(self) -> None:
+        self.env.hw.wdt_feed()
+
+
+class MachineTimer:
+    """Soft timer on node time: the callback runs from the event loop, like a MicroPython
+    soft IRQ (between bytecodes). Stopped by a soft reset."""
+
+    env: Environment
+    ONE_SHOT, PERIODIC = 0, 1
+
+    def __init__(self, id: int = -1, **kw: Any) -> None:  # noqa: A002
+        self._gen = 0
+        self.env.timers.append(self)
+        if kw:
+            self.init(**kw)
+
+    def init(
+        self, *, mode: int = 1, period: int = -1, freq: int = -1, callback: Any = None
+    ) -> None:
+        self.deinit()
+        period_us = 1_000_000 // freq if freq > 0 else max(1, period) * 1000
+        self._arm(self._gen, mode, period_us, callback)
+
+    def _arm(self, gen: int, mode: int, period_us: int, callback: Any) -> None:
+        env = self.env
+
+        def fire() -> None:
+            if gen != self._gen:
+                return  # deinit() or init() since
+            if mode == self.PERIODIC:
+                self._arm(gen, mode, period_us, callback)
+            try:
+                if callback is not None:
+                    callback(self)
+            except Exception as exc:  # noqa: BLE001 - printed, as MicroPython does
+                env.serial.write(env.format_exception(exc).encode())
+
+        env.loop.call_at(env.loop.clock.now_us() + period_us, fire)
+
+    def deinit(self) -> None:
+        self._gen += 1
 
 
 def exception_line(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ import time
 import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -233,7 +234,8 @@ class Supervisor:
         """Run fn on the supervisor thread and return its result."""
         if threading.current_thread() is self.thread:
             return fn()
-        done, box = threading.Event(), []
+        done = threading.Event()
+        box: list[Any] = []
         if not self.thread.is_alive():
             raise RuntimeError("the emulator supervisor has stopped")
         self._calls.put((fn, done, box))
@@ -247,7 +249,7 @@ class Supervisor:
 
     def stop(self) -> None:
         for node in list(self.nodes.values()):
-            self.call(lambda n=node: self._kill(n, restore=False))
+            self.call(partial(self._kill, node, restore=False))
         self._stop = True
         os.write(self._wake_w, b"x")
         self.thread.join(timeout=5)

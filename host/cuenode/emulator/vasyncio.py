@@ -227,6 +227,7 @@ class Loop:
             self._poll_io(0)
             return
         nxt = self.next_timer_us()
+        timeout: float | None
         if nxt is None or self.clock.virtual:
             timeout = None if nxt is None or nxt > self.clock.now_us() else 0
         else:
@@ -376,7 +377,9 @@ class Event:
 
     async def wait(self) -> bool:
         if not self.state:
-            self.waiting.append(current_task())
+            task = current_task()
+            assert task is not None, "ThreadSafeFlag.wait() runs inside a task"
+            self.waiting.append(task)
             await _Park()
         return True
 

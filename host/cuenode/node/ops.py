@@ -323,6 +323,20 @@ def deflate(blob: bytes) -> bytes:
     return c.compress(blob) + c.flush()
 
 
+def _push_begin(
+    info: NodeInfo, blob: bytes, show_node: str, force_identity: bool, compress: bool
+) -> tuple[bytes, bytes]:
+    """What goes on the wire (deflated when the node inflates and it is shorter) and the
+    PUSH_BEGIN payload that announces it."""
+    flags = link.F_FORCE_IDENTITY if force_identity else 0
+    wire = deflate(blob) if compress and info.caps & link.CAP_DEFLATE else blob
+    if len(wire) < len(blob):
+        flags |= link.F_DEFLATE
+    else:
+        wire = blob
+    return wire, link.pack_begin(len(blob), blob[-32:], show_node, flags, len(wire))
+
+
 def push(
     session: Session,
     blob: bytes,
@@ -348,13 +362,7 @@ def push(
             "split the show or use a bigger board",
         )
     started = time.monotonic()
-    flags = link.F_FORCE_IDENTITY if force_identity else 0
-    wire = deflate(blob) if compress and info.caps & link.CAP_DEFLATE else blob
-    if len(wire) < len(blob):
-        flags |= link.F_DEFLATE
-    else:
-        wire = blob
-    begin_payload = link.pack_begin(len(blob), blob[-32:], show_node, flags, len(wire))
+    wire, begin_payload = _push_begin(info, blob, show_node, force_identity, compress)
     for attempt in range(PUSH_RESTARTS + 1):
         try:
             begin = session.call(
