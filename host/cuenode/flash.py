@@ -116,8 +116,14 @@ def stage_firmware(stage: Path, board: str, name: str, compile_mpy: bool = True)
     files.append(ID_FILE)
     arch = MPY_ARCH.get(info.family)
     if arch and compile_mpy:
-        files = [_to_mpy(stage, f, arch) if f.startswith("cuefw/") else f for f in files]
+        files = [_to_mpy(stage, f, arch) if _compiled(f) else f for f in files]
     return files
+
+
+def _compiled(node_path: str) -> bool:
+    """Modules that go onto a chip as .mpy: cuefw/ and the application (main.py stays a
+    two-line source that imports it, so the node compiles nothing at boot)."""
+    return node_path.startswith("cuefw/") or node_path == "nodeapp.py"
 
 
 def _to_mpy(stage: Path, node_path: str, arch: str) -> str:
@@ -135,7 +141,7 @@ def cleanup_script(files: list[str]) -> str:
     """MicroPython code run on the node: make cuefw/, remove the other flavour (.py/.mpy) of
     each module so an old copy can never shadow the new one. Leaves every other file."""
     stale = [f[:-3] + "py" if f.endswith(".mpy") else f[:-2] + "mpy" for f in files]
-    stale = [f for f in stale if f.startswith("cuefw/")]
+    stale = [f for f in stale if _compiled(f[:-3] + "py" if f.endswith(".mpy") else f)]
     return (
         "import os\n"
         "try:\n os.mkdir('cuefw')\nexcept OSError:\n pass\n"

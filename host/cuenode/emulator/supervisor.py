@@ -506,7 +506,7 @@ def install_firmware(
     flash_dir.mkdir(parents=True, exist_ok=True)
     written = []
     drivers = {"emulator": "board_emu.py", "rp2": "board_rp2.py", "esp32": "board_esp32.py"}
-    for name in ("boot.py", "main.py", drivers[family]):
+    for name in ("boot.py", "main.py", "nodeapp.py", drivers[family]):
         src = firmware_dir / name
         if src.is_file():
             shutil.copyfile(src, flash_dir / name)
