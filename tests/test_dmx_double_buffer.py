@@ -80,7 +80,7 @@ class ModelStateMachine:
 def model_rp2() -> types.ModuleType:
     rp2 = types.ModuleType("rp2")
     rp2.PIO = types.SimpleNamespace(OUT_HIGH=3, SHIFT_RIGHT=1, JOIN_TX=1)  # type: ignore[attr-defined]
-    rp2.asm_pio = lambda **kw: (lambda program: program)  # type: ignore[attr-defined]
+    rp2.asm_pio = lambda **kw: lambda program: program  # type: ignore[attr-defined]
     rp2.StateMachine = ModelStateMachine  # type: ignore[attr-defined]
     rp2.DMA = ModelDMA  # type: ignore[attr-defined]
     return rp2

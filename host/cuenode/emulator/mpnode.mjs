@@ -13,7 +13,7 @@
 // link's `repl` request; then this file speaks MicroPython's friendly, raw and raw-paste REPL
 // (as repl.py does for the CPython runtime) and runs the code in the interpreter. The world
 // socket speaks the protocol of cuenode/emulator/world.py: hello, state, subscribe,
-// last_frame, advance (virtual time), drive, bounce, power_cut_at_write, flash_writes.
+// last_frame, advance and stall (virtual time), drive, bounce, power_cut_at_write, flash_writes.
 // Not here (see docs/emulator.md): Ctrl-C into code that never yields.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -573,6 +573,9 @@ async function command(c, cmd) {
         return c.sock.write(json(reply), watchdogReset);
       }
     }
+  } else if (op === "stall") { // the CPU held for cmd.ms: time jumps, what was due runs late
+    if (!args.virtual) Object.assign(reply, { ok: false, error: "stall needs a node started with virtual time" });
+    else { vnow += cmd.ms; reply.now_us = nowUs(); }
   } else if (op === "bounce") Object.assign(reply, bounce(cmd));
   else if (op === "power_cut_at_write") { cutAt = flashWrites + cmd.k; reply.at = cutAt; }
   else if (op === "flash_writes") reply.writes = flashWrites; else if (op === "drive") { const b = level(pin(cmd.gpio)); pin(cmd.gpio).drive = cmd.level; emitPin(cmd.gpio, b); await new Promise((r) => setImmediate(r)); }
