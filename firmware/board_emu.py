@@ -1,5 +1,7 @@
 # Emulator board driver: the same interface as board_rp2 / board_esp32, over the emulated
-# board's hardware (`emu_hw`, the emulator's stand-in for PIO+DMA or a UART FIFO).
+# board's hardware (`emu_hw`, the emulator's stand-in for PIO+DMA or a UART FIFO). The line
+# takes a copy of the frame at send(), as board_rp2's double buffer does. The link uses
+# sys.stdin.buffer as on the boards: both emulator runtimes model the ports' text sys.stdin.
 import emu_hw
 
 
@@ -34,12 +36,3 @@ class DmxOut:
             faults=[app.buttons.fault[i] for i in range(len(app.button_pins))],
         )
 
-
-def usb_serial():
-    """The USB serial as a stream (any/readinto/write/irq) where the runtime needs one: the
-    MicroPython WebAssembly build has no poll on stdin. None: sys.stdin/stdout, as on boards."""
-    try:
-        import emu_serial
-    except ImportError:
-        return None
-    return emu_serial.USBSerial()

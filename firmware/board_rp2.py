@@ -6,6 +6,13 @@
 #   pull the slot count, break 176 us low, mark-after-break 12 us high, then per byte:
 #   start bit 4 us low, 8 data bits LSB first 4 us each, 2 stop bits 8 us high.
 # Between packets the line idles high while `pull` waits for the next count (mark before break).
+#
+# Double buffer (issue 8, D1): the DMA streams the driver's own copy of the frame, taken at
+# send() when the previous packet has left, never the universe the engine writes. Streaming the
+# live universe let a 16-bit value change between the DMA's reads of its coarse and fine bytes
+# (0x75FF -> 0x7600 went out as 0x7500). The copy is one memcpy of 513 bytes (no allocation:
+# `buf[:] = frame` on MicroPython >= 1.23, checked on the chip), made between engine ticks, so
+# the packet always carries one whole tick's levels.
 import rp2
 from cuefw.compat import const
 
@@ -43,7 +50,8 @@ def _dmx_program():
 
 
 class DmxOut:
-    """send(frame) starts a 513-byte packet in the background; busy() until it has left."""
+    """send(frame) copies the frame and starts the packet in the background; busy() until
+    it has left. The caller sends only when busy() is False (the copy is not being read)."""
 
     def __init__(self, tx_pin, de_pin, sm_id=0):
         self.de = de_pin
@@ -57,14 +65,17 @@ class DmxOut:
         )
         self.txf = _PIO0_BASE + _TXF0 + 4 * sm_id
         self.sm_id = sm_id
+        self.buf = bytearray(513)  # what the DMA reads: start code + 512 slots
 
     def busy(self):
         # DMA still feeding, or the FIFO not yet drained into the shifter
         return self.dma.active() or self.sm.tx_fifo() > 0
 
     def send(self, frame):
-        self.sm.put(len(frame) - 1)  # the count word first, then the bytes by DMA
-        self.dma.config(read=frame, write=self.txf, count=len(frame), ctrl=self.ctrl, trigger=True)
+        buf = self.buf
+        buf[:] = frame  # the engine may write `frame` from now on: the DMA reads `buf`
+        self.sm.put(len(buf) - 1)  # the count word first, then the bytes by DMA
+        self.dma.config(read=buf, write=self.txf, count=len(buf), ctrl=self.ctrl, trigger=True)
 
     def probe(self, app, now):
         pass  # the live view's debug probe exists only on the emulated board

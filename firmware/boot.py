@@ -16,5 +16,5 @@ if hasattr(machine, "Timer"):
     from cuefw import wdtfeed
 
     wdtfeed.hand_over(
-        machine.WDT(timeout=2000), machine.Timer(0 if board.FAMILY == "esp32" else -1)
+        machine.WDT(timeout=2000), machine.Timer(board.TIMER_ID)
     )

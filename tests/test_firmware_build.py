@@ -108,7 +108,7 @@ cache_dir = {cache_dir}
 
 # Not files in firmware/: the module the desktop emulator injects into its firmware
 # processes, and CPython fallbacks imported under `try: ... except ImportError`.
-[mypy-emu_hw,emu_serial,zlib]
+[mypy-emu_hw,zlib]
 ignore_missing_imports = True
 """
 OTHER_FAMILY = {"rp2": ("esp32",), "esp32": ("rp2", "pico")}
@@ -168,7 +168,12 @@ def _mypy_path(board: str, dest: Path) -> Path:
     path = dest / "path"
     path.mkdir()
     shutil.copy(STUBS / board / "__builtins__.pyi", path)
-    shutil.copy(ROOT / "boards" / BOARD_DATA[board], path / "board.py")
+    from cuenode.boards import load_board
+    from cuenode.build.image import board_module_text
+
+    data = load_board(BOARD_DATA[board].removesuffix(".py"))
+    assert data is not None
+    (path / "board.py").write_text(board_module_text(data))  # as the node image writes it
     return path
 
 

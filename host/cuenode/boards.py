@@ -24,7 +24,6 @@ class Family:
     driver: str  # the firmware module with this family's DMX output and serial (firmware/)
     mpy_arch: str | None  # mpy-cross -march for the cuefw modules; None: they ship as source
     timer_id: int  # machine.Timer id that feeds the watchdog while the REPL has the port
-    usb_serial: str  # "stdio": the link is sys.stdin/stdout; "driver": driver.usb_serial()
     default_board: str  # boards/<name>.py that `cuenode flash` installs when it detects one
     probe_words: tuple[str, ...]  # in MicroPython's `sys.implementation._machine` / uname
 
@@ -33,11 +32,9 @@ class Family:
 # hardware timer 0. The emulator runs the firmware as source (CPython or the WebAssembly
 # MicroPython), so nothing is precompiled for it.
 FAMILIES: dict[str, Family] = {
-    "rp2": Family("rp2", "board_rp2", "armv6m", -1, "stdio", "pico", ("rp2040", "rp2350", "\nrp2")),
-    "esp32": Family("esp32", "board_esp32", "xtensawin", 0, "stdio", "esp32_devkitc", ("esp32",)),
-    "emulator": Family(
-        "emulator", "board_emu", None, -1, "driver", "emulator", ("cuenode emulator",)
-    ),
+    "rp2": Family("rp2", "board_rp2", "armv6m", -1, "pico", ("rp2040", "rp2350", "\nrp2")),
+    "esp32": Family("esp32", "board_esp32", "xtensawin", 0, "esp32_devkitc", ("esp32",)),
+    "emulator": Family("emulator", "board_emu", None, -1, "emulator", ("cuenode emulator",)),
 }
 
 

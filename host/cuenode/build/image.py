@@ -4,8 +4,9 @@
 
 writes into `stage_dir` exactly what a node's flash holds after `cuenode flash` (the real
 chips) or what the emulator boots from: boot.py and main.py (MicroPython runs only these two
-as source), the board family's driver module, the cuefw/ package (precompiled to `.mpy` for
-the chip's architecture with the real mpy-cross where the family has one), board.py (the
+as source; main.py only imports nodeapp, the application), the board family's driver
+module, nodeapp and the cuefw/ package (both precompiled to `.mpy` for the chip's
+architecture with the real mpy-cross where the family has one), board.py (the
 board's data file plus its family's entries of `cuenode.boards.FAMILIES`, which the firmware
 reads) and node.id (the node's name). Returns the node paths ('main.py', 'cuefw/engine.mpy').
 """
@@ -22,6 +23,7 @@ from cuenode.errors import CuenodeError
 from cuenode.paths import FIRMWARE_DIR
 
 SOURCE_FILES = ("boot.py", "main.py")  # MicroPython runs these as source at every boot
+APP_MODULE = "nodeapp.py"  # the application main.py imports: precompiled like cuefw/
 PACKAGE = "cuefw"  # the pure modules: precompiled where the family has an mpy arch
 BOARD_FILE = "board.py"
 ID_FILE = "node.id"  # firmware/main.py ID_FILE ("/node.id")
@@ -38,9 +40,8 @@ def family_lines(family: Family) -> str:
     """The family's entries of the board-family table, as board.py lines for the firmware."""
     return (
         f"\n# -- family {family.name}: cuenode.boards.FAMILIES, written by cuenode.build.image\n"
-        f"DRIVER = {family.driver!r}  # the module with DmxOut (and usb_serial)\n"
+        f"DRIVER = {family.driver!r}  # the module with DmxOut\n"
         f"TIMER_ID = {family.timer_id}  # machine.Timer id that feeds the watchdog at the REPL\n"
-        f"USB_SERIAL = {family.usb_serial!r}  # 'stdio': sys.stdin/stdout; 'driver': DRIVER's\n"
     )
 
 
@@ -56,7 +57,7 @@ def stage_image(
     board = board_or_error(board_name)
     family = board.chip
     stage.mkdir(parents=True, exist_ok=True)
-    files = [_copy(stage, name) for name in (*SOURCE_FILES, family.driver + ".py")]
+    files = [_copy(stage, name) for name in (*SOURCE_FILES, APP_MODULE, family.driver + ".py")]
     (stage / PACKAGE).mkdir(exist_ok=True)
     for src in sorted((FIRMWARE_DIR / PACKAGE).glob("*.py")):
         files.append(_copy(stage, f"{PACKAGE}/{src.name}"))
@@ -71,7 +72,10 @@ def stage_image(
 
 
 def _compiled(node_path: str) -> bool:
-    return node_path.startswith(PACKAGE + "/") and node_path.endswith(".py")
+    """cuefw/ and the application go onto a chip as .mpy: main.py stays a two-line source
+    that imports the application, so the node compiles nothing big at boot."""
+    in_package = node_path.startswith(PACKAGE + "/") and node_path.endswith(".py")
+    return node_path == APP_MODULE or in_package
 
 
 def _copy(stage: Path, node_path: str) -> str:
@@ -96,4 +100,4 @@ def stale_flavours(files: list[str]) -> list[str]:
     """For each compiled module, the other flavour (.py <-> .mpy) an older image may have left
     on the node: it must go, or an old copy could shadow the new one."""
     other = [f[:-3] + "py" if f.endswith(".mpy") else f[:-2] + "mpy" for f in files]
-    return [f for f in other if f.startswith(PACKAGE + "/")]
+    return [f for f in other if f.startswith(PACKAGE + "/") or f[:-1].startswith("nodeapp.")]

@@ -6,13 +6,14 @@
 // directory) run on real MicroPython 1.27 with a 192 KB heap. The interpreter's file system is
 // in memory (the build has no NODEFS): the flash directory is copied in at power-on and
 // mirrored back after every REPL command, every firmware reply on the serial, at a reset and
-// at a power cut. machine/emu_hw/emu_serial are small Python shims over `emu_js` (this file):
-// pins, watchdog, DMX line, probe, the USB serial's receive queue. The serial is the
-// firmware's link (a driver stream: the build has no select.poll on stdin) until Ctrl-C or the
+// at a power cut. machine/emu_hw/emu_sys/emu_select are small Python shims over `emu_js` (this file):
+// pins, watchdog, DMX line, probe, the USB serial's receive queue. emu_sys/emu_select model
+// the ports' sys.stdin (text, binary .buffer) over that queue; the serial is the firmware's
+// link (sys.stdin.buffer, as on a board) until Ctrl-C or the
 // link's `repl` request; then this file speaks MicroPython's friendly, raw and raw-paste REPL
 // (as repl.py does for the CPython runtime) and runs the code in the interpreter. The world
 // socket speaks the protocol of cuenode/emulator/world.py: hello, state, subscribe,
-// last_frame, advance (virtual time), drive, bounce, power_cut_at_write, flash_writes.
+// last_frame, advance and stall (virtual time), drive, bounce, power_cut_at_write, flash_writes.
 // Not here (see docs/emulator.md): Ctrl-C into code that never yields.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -202,13 +203,17 @@ function syncOut(mpDir, hostDir) {
 }
 
 mp.FS.mkdir("/emu");
-for (const f of ["machine.py", "emu_hw.py", "emu_serial.py"]) {
+for (const f of ["machine.py", "emu_hw.py", "emu_sys.py", "emu_select.py"]) {
   mp.FS.writeFile("/emu/" + f, fs.readFileSync(path.join(HERE, "mp_shims", f)));
 }
 copyIn(args.flash, "");
 // The shims are imported once (they keep no state: it is all in emu_js) and their files
 // removed, so the root of the file system shows only the node's flash, as on a board.
-runPy("import sys\nsys.path.append('/emu')\nimport machine, emu_hw, emu_serial\nsys.path.remove('/emu')");
+// sys and select are replaced in sys.modules (which `import` consults before the built-in
+// modules): sys.stdin is then a text stream with a binary .buffer over the serial, as on the
+// rp2/esp32 ports, and the firmware's link reads sys.stdin.buffer here as on a board.
+runPy("import sys\nsys.path.append('/emu')\nimport machine, emu_hw, emu_sys, emu_select\nsys.path.remove('/emu')\n" +
+  "sys.modules['sys'] = emu_sys\nsys.modules['select'] = emu_select\nimport asyncio\nasyncio.StreamReader = emu_sys.StreamReader");
 for (const d of ["/emu", "/tmp", "/home/web_user", "/home", "/proc/self/fd", "/proc/self", "/proc", "/dev/shm/tmp", "/dev/shm"]) {
   try { for (const f of mp.FS.readdir(d)) if (f !== "." && f !== "..") mp.FS.unlink(d + "/" + f); } catch {}
   try { mp.FS.rmdir(d); } catch {}
@@ -323,7 +328,7 @@ if emu_js.virtual():
 `);
 const py = (name) => mp.globals.get(name);
 
-// ---- serial: the firmware's USB stream (emu_serial), or the REPL ---------------------------
+// ---- serial: the firmware's sys.stdin (emu_sys), or the REPL ---------------------------
 const serial = new net.Socket({ fd: parseInt(args.serial_fd, 10), readable: true, writable: true });
 serialOut = (b) => serial.write(b);
 const write = (s) => serial.write(typeof s === "string" ? Buffer.from(s, "latin1") : s);
@@ -568,6 +573,9 @@ async function command(c, cmd) {
         return c.sock.write(json(reply), watchdogReset);
       }
     }
+  } else if (op === "stall") { // the CPU held for cmd.ms: time jumps, what was due runs late
+    if (!args.virtual) Object.assign(reply, { ok: false, error: "stall needs a node started with virtual time" });
+    else { vnow += cmd.ms; reply.now_us = nowUs(); }
   } else if (op === "bounce") Object.assign(reply, bounce(cmd));
   else if (op === "power_cut_at_write") { cutAt = flashWrites + cmd.k; reply.at = cutAt; }
   else if (op === "flash_writes") reply.writes = flashWrites; else if (op === "drive") { const b = level(pin(cmd.gpio)); pin(cmd.gpio).drive = cmd.level; emitPin(cmd.gpio, b); await new Promise((r) => setImmediate(r)); }

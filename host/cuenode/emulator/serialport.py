@@ -158,60 +158,89 @@ class SerialPort:
 
 
 class StreamReader:
-    """asyncio.StreamReader(sys.stdin): read() sleeps until the serial has bytes."""
+    """asyncio.StreamReader(stream) on the node's stdin: read() sleeps until the serial has
+    bytes, then reads through `stream` as MicroPython's asyncio.Stream does, so
+    `StreamReader(sys.stdin)` gives text (and UnicodeError on bytes that are not UTF-8, as on
+    the rp2/esp32 ports) and `StreamReader(sys.stdin.buffer)` gives bytes."""
 
     def __init__(self, stream: Any) -> None:
+        self.stream = stream
         self.port: SerialPort = stream.port
 
-    async def read(self, n: int = -1) -> bytes:
+    async def read(self, n: int = -1) -> Any:
         port = self.port
         while not port.rx:
             port.rx_event.clear()
             await port.rx_event.wait()
-        if n < 0:
-            n = len(port.rx)
-        data = bytes(port.rx[:n])
-        del port.rx[:n]
-        return data
+        return self.stream.read(len(port.rx) if n < 0 else n)
 
     async def readinto(self, buf: Any) -> int:
         data = await self.read(len(buf))
         memoryview(buf)[: len(data)] = data
         return len(data)
 
-    async def readexactly(self, n: int) -> bytes:
-        out = b""
+    async def readexactly(self, n: int) -> Any:
+        out = await self.read(n)
         while len(out) < n:
             out += await self.read(n - len(out))
         return out
 
-    async def readline(self) -> bytes:
-        out = b""
-        while not out.endswith(b"\n"):
+    async def readline(self) -> Any:
+        out = await self.read(1)
+        while not out.endswith("\n" if isinstance(out, str) else b"\n"):
             out += await self.read(1)
         return out
 
 
+def utf8_length(lead: int) -> int:
+    """Bytes in the UTF-8 character that starts with `lead` (1 for a stray byte)."""
+    if lead >= 0xF0:
+        return 4
+    if lead >= 0xE0:
+        return 3
+    return 2 if lead >= 0xC0 else 1
+
+
 class _Stdin:
+    """sys.stdin as on the rp2/esp32 ports: a text stream. read(n) reads n characters and
+    decodes them strictly (UnicodeError on a byte that is not UTF-8, e.g. a link frame's 0xDB);
+    binary data goes through `.buffer`."""
+
     def __init__(self, port: SerialPort) -> None:
         self.port = port
-        self.buffer = self
+        self.buffer = _StdinBuffer(port)
 
-    def read(self, n: int = 1) -> Any:
-        return self.port.read_blocking(max(1, n)).decode(errors="replace")
-
-    def readinto(self, buf: Any, n: int | None = None) -> int:
-        mv = memoryview(buf).cast("B")
-        want = len(mv) if n is None else min(n, len(mv))
-        data = self.port.read_blocking(want)
-        mv[:want] = data
-        return want
+    def read(self, n: int = 1) -> str:
+        raw = bytearray()
+        for _ in range(max(1, n)):
+            first = self.port.read_blocking(1)
+            raw += first + self.port.read_blocking(utf8_length(first[0]) - 1)
+        return raw.decode()  # strict, as MicroPython's str from a text stream
 
     def readline(self) -> str:
         out = bytearray()
         while not out.endswith(b"\n"):
             out += self.port.read_blocking(1)
-        return out.decode(errors="replace")
+        return out.decode()
+
+    def fileno(self) -> int:
+        return self.port.sock.fileno()
+
+
+class _StdinBuffer:
+    """sys.stdin.buffer: the same serial, binary. read(n) blocks until n bytes arrived."""
+
+    def __init__(self, port: SerialPort) -> None:
+        self.port = port
+
+    def read(self, n: int = 1) -> bytes:
+        return self.port.read_blocking(max(1, n))
+
+    def readinto(self, buf: Any, n: int | None = None) -> int:
+        mv = memoryview(buf).cast("B")
+        want = len(mv) if n is None else min(n, len(mv))
+        mv[:want] = self.port.read_blocking(want)
+        return want
 
     def fileno(self) -> int:
         return self.port.sock.fileno()

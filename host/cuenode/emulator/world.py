@@ -258,6 +258,15 @@ class WorldServer:
         loop.advance_to(loop.clock.now_us() + us)
         return {"now_us": loop.clock.now_us()}
 
+    def op_stall(self, client: _Client, cmd: dict[str, Any]) -> dict[str, Any]:
+        """The node's CPU is held for `ms` (a long GO, a flash write): node time jumps and
+        nothing runs meanwhile; what was due runs late. Virtual time only."""
+        clock = self.node.loop.clock
+        if not clock.virtual:
+            raise_error("stall needs a node started with virtual time")
+        clock.set_virtual(clock.now_us() + int(cmd["ms"]) * 1000)
+        return {"now_us": clock.now_us()}
+
     def op_drive(self, client: _Client, cmd: dict[str, Any]) -> None:
         level = cmd.get("level")
         self.node.hw.drive(int(cmd["gpio"]), None if level is None else int(level))

@@ -1,0 +1,31 @@
+# DMX frame pacing: when the next frame is due. Pure: the caller passes the time (ms ticks).
+#
+# A frame is due every `period_ms` on a fixed schedule (no drift while frames are on time). A
+# frame that starts late (a long GO, a flash write, a busy link held the loop) moves the
+# schedule: the next frame is due one period after the late one, never sooner. Keeping the old
+# schedule instead would make the next frames "due" while the late packet is still on the
+# line: the loop would then wait for the line on every frame from then on, its frames late
+# for good and computed before the line was free (issue 8, D2). So a late frame costs one long
+# gap and the next frame is on time again.
+from cuefw.compat import const, ticks_add, ticks_diff
+
+_LATE_MS = const(1)  # a wake-up this late (or later) re-anchors the schedule
+
+
+class FramePacer:
+    def __init__(self, period_ms, now):
+        self.period = period_ms
+        self.due = now  # when the frame being made now was due
+        self.late = 0  # frames that started late since boot (status, tests)
+
+    def start(self, now):
+        """A frame starts at `now`: re-anchor the schedule if it is late."""
+        if ticks_diff(now, self.due) >= _LATE_MS:
+            self.due = now
+            self.late += 1
+
+    def wait_ms(self, now):
+        """After the frame went out: ms to sleep until the next one is due (0: now)."""
+        self.due = ticks_add(self.due, self.period)
+        wait = ticks_diff(self.due, now)
+        return wait if wait > 0 else 0
