@@ -40,7 +40,7 @@ def _best_ms(clock_ms, setup, action):
 
 def _loop_ms(clock_ms, engine, setup, index, kind):
     """Best time of one engine loop alone ("changes" of cue `index`, its full "look", or
-    STOP's "black"), in the state `setup` leaves: the loops cuefw/fastgo.py replaces."""
+    STOP's "black"), in the state `setup` leaves: the GO-path loops of cuefw/loops.py."""
     best = None
     t = 1000
     for _ in range(REPEAT):
@@ -52,11 +52,11 @@ def _loop_ms(clock_ms, engine, setup, index, kind):
             engine.reader.read_look(index, engine.look)
         start = clock_ms()
         if kind == "look":
-            engine._retarget_look(engine.look, g)
+            engine.loops.retarget_look(engine, engine.look, g)
         elif kind == "black":
-            engine._all_to_black(g)
+            engine.loops.all_to_black(engine, g)
         else:
-            engine._retarget_changes(cue.changes, cue.n_changes, g)
+            engine.loops.retarget_changes(engine, cue.changes, cue.n_changes, g)
         ms = clock_ms() - start
         best = ms if best is None or ms < best else best
         t += 100_000
@@ -77,7 +77,7 @@ def measure(data_dir, clock_ms):
         clock_ms, lambda t: (ready_for_go(t), wide.go(t + 5)), wide.back
     )
     result["stop_512"] = _best_ms(clock_ms, ready_for_go, wide.stop)
-    if hasattr(wide, "_retarget_changes"):  # the loops cuefw/fastgo.py replaces on the chips
+    if hasattr(wide, "loops"):  # the GO-path loops alone (cuefw/loops.py, native on chips)
 
         def ready_for_back(t):
             ready_for_go(t)
