@@ -62,9 +62,7 @@ def _write_frames(variant, lanes):
 def frame_agrees(native):
     """The native per-frame loops write the frames the plain ones write."""
     try:
-        return _write_frames(native, _frame_pattern()) == _write_frames(
-            loops, _frame_pattern()
-        )
+        return _write_frames(native, _frame_pattern()) == _write_frames(loops, _frame_pattern())
     except Exception:
         return False
 

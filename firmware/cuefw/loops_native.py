@@ -17,6 +17,7 @@
 # the engine's own arrays, whose invariants the engine keeps.
 import micropython
 
+
 @micropython.viper
 def write8(n: int, grp, src, delta, prog, coarse, frame):
     g8 = ptr8(grp)  # noqa: F821 (viper built-ins)

@@ -15,7 +15,6 @@ from array import array
 from cuefw import loops
 from cuefw.compat import const
 
-
 MAGIC = b"CNSH"
 FORMAT_VERSION = const(1)
 HASH_LEN = const(32)

@@ -5,14 +5,13 @@
 # the tests (tests/test_micropython_unix.py), the chips. Runs under CPython and MicroPython.
 import io
 
+import fwtest
 from cuefw import loopcheck, loops
 from cuefw.engine import Engine
 from cuefw.eventlog import EventLog
 from cuefw.governor import RelayGovernor
 from cuefw.showfile import ShowReader
 from cuefw.universe import Universe
-
-import fwtest
 
 
 class Faithful:
