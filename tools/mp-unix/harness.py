@@ -32,6 +32,7 @@ def test_modules(root):
 
 
 def run_module(name, only):
+    gc.collect()
     try:
         module = __import__(name)
     except Exception as exc:  # noqa: BLE001 - every failure is reported
