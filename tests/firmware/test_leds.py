@@ -3,6 +3,7 @@
 # Runs under CPython and MicroPython (firmware test convention).
 import io
 
+import fwtest
 from cuefw import leds
 from cuefw.buttons import LED_BLINK, LED_OFF, LED_ON, Debouncer
 from cuefw.engine import MODE_NO_SHOW, MODE_RUNNING, MODE_STANDBY, MODE_STOPPED, Engine
@@ -10,8 +11,6 @@ from cuefw.eventlog import EventLog
 from cuefw.governor import RelayGovernor
 from cuefw.showfile import BTN_BACK, BTN_FIRE, BTN_GO, BTN_STOP, ShowReader
 from cuefw.universe import Universe
-
-import fwtest
 
 
 class Pin:
