@@ -66,6 +66,7 @@ from cuefw import showfile, wdtfeed  # noqa: E402
 from cuefw.engine import Engine  # noqa: E402
 from cuefw.eventlog import EV_BOOT, EventLog, cue_text  # noqa: E402
 from cuefw.governor import RelayGovernor  # noqa: E402
+from cuefw.leds import Leds  # noqa: E402
 from cuefw.nodeapi import EngineNode  # noqa: E402
 from cuefw.pacing import FramePacer  # noqa: E402
 from cuefw.universe import Universe  # noqa: E402
@@ -108,6 +109,11 @@ class App(EngineNode):
         self.pacer = FramePacer(FRAME_MS, now)
         self.fps_tick = now  # DMX frame rate: frames counted over each second
         self.fps_frames = 0
+        LEDs the board declares, driven once a frame (cuefw/leds.py)
+        self.leds = Leds(
+            Pin(board.STATUS_LED, Pin.OUT, value=0),
+            {k: Pin(g, Pin.OUT, value=0) for k, g in board.BUTTON_LEDS.items()},
+        )
         log.add(now, EV_BOOT, machine.reset_cause(), 0)
 
     def check_board(self, reader):
@@ -164,6 +170,8 @@ class App(EngineNode):
             actions.append((action, cue_index))
             deb.configure(i, debounce_ms, stuck_s * 1000)
         self.buttons, self.button_pins, self.button_actions = deb, pins, actions
+        button LEDs follow the show's button actions
+        self.leds.map_buttons([reader.button(i)[0] for i in range(n)], actions)
 
     def repl(self):
         """Link asked for the REPL: relays off and the watchdog fed by a timer at once (the
@@ -244,6 +252,8 @@ async def dmx_task(app):
             app.count_frame(now)
             app.alive |= 1
             app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
+            status and button LEDs (fault: the show did not load)
+            app.leds.update(now, app.engine, app.gov.armed, bool(app.load_error), app.buttons)
             if app.frames % 11 == 1:
                 dmx.probe(app, now)
         except Exception as e:  # the task must outlive any engine fault; the frame is not
@@ -356,7 +366,32 @@ def resume_saved_cue(app, now):
         )
 
 
+relay cuts on time: the governor cuts a relay at the first tick at or after
+# its deadline, so this task ticks it AT the deadline (within a millisecond), not once a frame.
+async def relay_task(app, changed):
+    """Sleep until the governor's next cut (gov.next_cut_in), woken early when a relay
+    switches on or a deadline moves (gov.on_change sets `changed`); tick, mirror the pins."""
+    gov = app.gov
+    while not app.want_repl:
+        changed.clear()
+        now = ticks_ms()
+        gov.tick(now)
+        app.mirror_relays()
+        wait = gov.next_cut_in(now)
+        try:
+            if wait < 0:
+                await changed.wait()  # nothing to cut: until a relay switches on
+            else:  # allocates a timeout task: once per relay event, never per frame
+                await asyncio.wait_for_ms(changed.wait(), wait)
+        except asyncio.TimeoutError:
+            pass
+
+
 async def run(app, handler, wdt):
+    the relay task and its wake-up (see relay_task)
+    changed = asyncio.Event()
+    app.gov.on_change = changed.set
+    asyncio.create_task(relay_task(app, changed))
     asyncio.create_task(dmx_task(app))
     asyncio.create_task(cue_save_task(app))
     asyncio.create_task(buttons_task(app, app.button_flag))

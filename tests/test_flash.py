@@ -120,12 +120,12 @@ def test_chip_boards_get_cuefw_as_mpy_for_their_arch(tmp_path, board):
     assert cuefw and all(f.endswith(".mpy") for f in cuefw)
     assert {"main.py", "boot.py", "board.py", "node.id"} <= set(files)
     assert not list((tmp_path / "cuefw").glob("*.py"))
-    header = (tmp_path / "cuefw" / "fastgo.mpy").read_bytes()[:4]  # has native code
+    header = (tmp_path / "cuefw" / "loops_native.mpy").read_bytes()[:4]  # has native code
     assert header[:2] == b"M\x06"
     # byte 2 carries the native code's architecture (armv6m / xtensawin differ)
     other = "esp32_devkitc" if board == "pico" else "pico"
     flash.stage_firmware(tmp_path / "other", other, "stage")
-    assert (tmp_path / "other" / "cuefw" / "fastgo.mpy").read_bytes()[2] != header[2] != 0
+    assert (tmp_path / "other" / "cuefw" / "loops_native.mpy").read_bytes()[2] != header[2] != 0
     assert "board_rp2.py" in files if board == "pico" else "board_esp32.py" in files
 
 

@@ -225,3 +225,54 @@ def test_go_button_latency_is_deterministic_after_a_push_on_a_node_booted_withou
     second = go_latencies(fleet, "stage2", show, 6)
     assert max(first) <= 34, first
     assert first == second, f"latencies differ between identical nodes: {first} {second}"
+
+
+def relay_edges(node, gpio: int) -> list[tuple[int, int]]:
+    """(t_us, level) of every streamed change of pin `gpio` so far."""
+    return [
+        (ev["t_us"], ev["level"])
+        for ev in node.io.events
+        if ev.get("ev") == "pin" and ev.get("gpio") == gpio
+    ]
+
+
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
+def test_the_fog_relay_is_cut_within_2_ms_of_its_max_on(tmp_path, runtime) -> None:
+    # A fog relay with max_on 10 s switched on (not pulsed) by cue 1: the governor's limit is
+    # all that ends it (the validator refuses such a show; a compiled file can still say it).
+    # Before the relay task existed the governor ticked once a frame and the pin stayed on
+    # 10,020 ms. Measured on the pin, in virtual time.
+    from cuefw import showfile as sf
+    from cuenode.build.showbin import CueRec, NodeShow, RelayRec, encode
+
+    show = encode(
+        NodeShow(
+            node_id="stage",
+            show_name="fog on, no off",
+            params=((1, 0),),
+            base_look=(0,),
+            relays=(RelayRec("fog", "R1", max_on_ms=10_000, flags=sf.RELAY_HAZARD),),
+            cues=(
+                CueRec(1000, changes=((0, 255),), actions=((0, sf.ACT_ON, 0),)),
+                CueRec(2000, changes=((0, 0),)),
+            ),
+        )
+    )
+    with Fleet(tmp_path / "emu", runtime=runtime) as fl:
+        node = fl.add(NodePlan("stage", show), virtual=True)
+        fl.start()
+        node.advance(ms=100)
+        node.io.subscribe(pins=True)
+        gpio = node.gpio("R1")
+        with ops.connect(node.tty) as session:
+            for start in (7, 13):  # two starts at different phases of the 23 ms frame
+                node.advance(ms=start)
+                ops.goto(session, "1")
+                node.advance(ms=10_100)
+        edges = relay_edges(node, gpio)
+    ons = [t for t, level in edges if level == 1]
+    offs = [t for t, level in edges if level == 0]
+    assert len(ons) == 2 and len(offs) >= 2, edges
+    for on in ons:
+        off = min(t for t in offs if t > on)
+        assert 10_000_000 <= off - on <= 10_002_000, f"fog on for {(off - on) / 1000} ms"

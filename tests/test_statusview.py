@@ -52,3 +52,9 @@ def test_status_of_a_node_without_a_show() -> None:
     text = "\n".join(status_lines(st))
     assert "(no identity)" in text and "cue -  next -" in text and "relays: none" in text
     assert "no show" in text and "show not loaded: show hash mismatch" in text
+
+
+def test_status_says_which_loops_run() -> None:
+    text = "\n".join(status_lines({**STATUS, "loops": {"frame": "native", "go": "plain"}}))
+    assert "loops: frame native, GO plain" in text
+    assert "loops:" not in "\n".join(status_lines(STATUS))  # an older node does not say

@@ -8,9 +8,12 @@
 # or down progress. GO during a fade moves only the parameters the new cue changes into the new
 # group, starting from their current level; the others finish their original fade.
 #
-# The per-frame path (tick -> _write) allocates nothing and keeps every int below 2**30.
+# The per-frame path (tick) allocates nothing and keeps every int below 2**30. The hot loops
+# themselves (per frame and GO path, plain and native) are in cuefw/loops.py; the engine keeps
+# the cue semantics: groups, timing, tracking, protection, follows, relay actions.
 from array import array
 
+from cuefw import loops
 from cuefw.compat import const, ticks_add, ticks_diff
 from cuefw.curves import FULL, MAX_FADE_MS, level, scurve
 from cuefw.curves import progress as fade_progress
@@ -46,16 +49,7 @@ from cuefw.showfile import (
     ShowError,
 )
 
-try:  # native loops exist only where MicroPython has a native emitter (RP2040, ESP32)
-    from cuefw import fastloop
-except Exception:  # CPython, MicroPython WebAssembly: the plain loops below
-    fastloop = None
-try:  # and the GO path's loops (a module of its own: see fastgo.py)
-    from cuefw import fastgo
-except Exception:
-    fastgo = None
-
-_IDLE = const(255)  # parameter not fading (its value is dst)
+_IDLE = const(255)  # parameter not fading (its value is dst): loops.IDLE
 MAX_GROUPS = const(16)  # fades that can run at once (a 17th GO re-times the oldest, see _group)
 MAX_AUTO_MS = const(1 << 27)
 
@@ -109,118 +103,16 @@ class Engine:
         self.g_curve = bytearray(max_groups)
         self.g_serial = array("i", bytes(4 * max_groups))  # age order, to re-time the oldest
         self.prog = array("i", bytes(8 * max_groups))
-        # parameters per (group, direction); signed: see _retarget_changes
+        # parameters per (group, direction); signed: see loops.retarget_changes
         self.g_n = array("i", bytes(8 * max_groups))
         self._serial = 0
         self.n_busy = 0
         self._settle_due = False
         self.n8 = 0
         self._alloc_params(0)
-        # The native loops are used only if they reproduce the plain loops byte for byte.
-        self._native = fastloop if fast else None
-        self.fast = self._native is not None and self._fast_path_agrees()
-        if not self.fast:
-            self._native = None
-        self._go_native = fastgo if fast else None
-        self.fast_go = self._go_native is not None and self._go_path_agrees()
-        if not self.fast_go:
-            self._go_native = None
-
-    def _fast_path_agrees(self):
-        """Run the native and the plain loops on a test pattern (rising, falling, 8- and
-        16-bit, idle lanes, every progress step kind) and compare every output byte."""
-        saved = self.frame
-        plain = bytearray(513)
-        native = bytearray(513)
-        n = 12
-        self._alloc_params(n)
-        self.n8 = 6
-        self.n_params = n
-        for q in range(n):
-            self.coarse[q] = 1 + 2 * q
-            self.fine[q] = 2 + 2 * q if q >= 6 else 0
-            top = 65535 if q >= 6 else 255
-            self.src[q] = (q * 37) % (top + 1) if q % 2 else top
-            self.delta[q] = (top if q % 3 == 0 else 1) - self.src[q]
-            self.grp[q] = _IDLE if q == 4 else q % 4
-        ok = True
-        for k in (0, 1, 5461, 8191, 8192, 16383, 16384):
-            for g in range(4):
-                self.prog[g] = k if g % 2 else 16384 - k
-            self.frame = plain
-            self.fast = False
-            self._write8()
-            self._write16()
-            self.frame = native
-            self.fast = True
-            try:
-                self._write8()
-                self._write16()
-            except Exception:
-                ok = False
-            ok = ok and plain == native
-        self.frame = saved
-        self.fast = False
-        self.n8 = 0
-        self.n_params = 0
-        self._alloc_params(0)
-        return ok
-
-    def _go_path_agrees(self):
-        """Run the native and the plain GO-path loops (a cue's changes, a full look, then
-        STOP's fade to black) on a test pattern (idle and fading lanes, 8- and 16-bit, a value
-        to clamp, a parameter index out of range) and compare every array they write."""
-        n = 12
-        groups = min(2, self.max_groups)
-        g = groups - 1
-        changes = array("H", [0, 9, 3, 300, 5, 0, 7, 65535, 8, 1000, 11, 0, 12, 5, 600, 1])
-        look = array("H", [0, 40, 2, 65535, 4, 255, 700, 65535, 8, 9, 10, 0])
-        results = []
-        ok = True
-        for native in (False, True):
-            self._go_pattern(n, groups)
-            self.fast_go = native
-            try:
-                self._retarget_changes(changes, 8, g)
-                self._go_snapshot(results)
-                self._retarget_look(look, g)
-                self._go_snapshot(results)
-                self.grp[0] = _IDLE  # an idle lane at 0 that STOP leaves alone
-                self.dst[0] = 0
-                self._all_to_black(0)
-                self._go_snapshot(results)
-            except Exception:
-                ok = False
-        self.fast_go = False
-        self.n8 = 0
-        self.n_params = 0
-        self._alloc_params(0)
-        self._reset_groups()
-        return ok and len(results) == 6 and results[:3] == results[3:]
-
-    def _go_snapshot(self, results):
-        arrays = (self.grp, self.src, self.dst, self.delta, self.g_n)
-        results.append([list(a) for a in arrays])
-
-    def _go_pattern(self, n, groups):
-        self._alloc_params(n)
-        self.n_params = n
-        self.n8 = 6
-        self._reset_groups()
-        for k in range(2 * groups):
-            self.prog[k] = (5461 * (k + 1)) & 16383
-        for p in range(n):
-            q = (p * 5) % n  # lanes in another order than parameters
-            self.lane_of[p] = q
-            self.fine[q] = 1 if q >= 6 else 0
-            top = 65535 if q >= 6 else 255
-            self.src[q] = (q * 37) % (top + 1)
-            self.dst[q] = top if q % 3 else 0
-            self.delta[q] = self.dst[q] - self.src[q]
-            k = _IDLE if q % 2 else q % (2 * groups)
-            self.grp[q] = k
-            if k != _IDLE:
-                self.g_n[k] += 1
+        # The hot loops (per frame, GO path): native where they pass loops' self-check.
+        self.loops = loops.choose(fast)
+        self.after_fades = ()  # per-frame contributors after the fades (see tick)
 
     # --- show loading --------------------------------------------------------------------
 
@@ -408,41 +300,13 @@ class Engine:
         if self.reader is not None:
             self._update_progress(now)
             g = self._group(now, 0, self.stop_fade_ms, self.stop_fade_ms, CURVE_LINEAR)
-            self._all_to_black(g)
+            self.loops.all_to_black(self, g)
             self.mode = MODE_STOPPED
             self._full_look = True
             self._cue_start = now
             self._cue_total = self.stop_fade_ms
             self._cue_done = False
         self.log.add(now, EV_STOP, self.current, self.stop_fade_ms)
-
-    def _all_to_black(self, g):
-        """Every parameter that is lit or moving fades to 0 in group g (one inlined pass)."""
-        if self.fast_go:
-            self._go_native.all_to_black(self, g)
-            return
-        grp = self.grp
-        src = self.src
-        dst = self.dst
-        delta = self.delta
-        prog = self.prog
-        g_n = self.g_n
-        down_k = 2 * g + 1
-        n_down = 0
-        for q in range(self.n_params):
-            k = grp[q]
-            cur = dst[q]
-            if k != _IDLE:
-                cur = src[q] + ((delta[q] * prog[k] + 8192) >> 14)
-                g_n[k] -= 1
-            elif not cur:
-                continue
-            src[q] = cur
-            dst[q] = 0
-            delta[q] = -cur
-            grp[q] = down_k
-            n_down += 1
-        g_n[down_k] += n_down
 
     def do(self, action, cue_index, now):
         """Run a button action (showfile BTN_*): GO, BACK, STOP, or FIRE cue_index."""
@@ -460,44 +324,32 @@ class Engine:
     # --- per frame -----------------------------------------------------------------------
 
     def tick(self, now):
-        """Once per DMX frame: start due follow/hang cues, then write every fading parameter
-        into the universe. Allocates nothing unless a follow/hang cue starts."""
+        """Once per DMX frame. The per-frame contributors run here, in this order:
+        1. cue timers: due follow/hang cues start, GO/BACK protection and the cue end expire;
+        2. the fades: every fading parameter into the universe (loops.write8/write16);
+        3. `after_fades`: anything that changes the frame on top of the cue levels (effects),
+           each called as c.frame(now, frame) every frame, fading or not.
+        Allocates nothing unless a follow/hang cue starts (a contributor must not either)."""
+        self._cue_timers(now)
+        if self.n_busy:
+            self._write_fades(now)
+        for c in self.after_fades:
+            c.frame(now, self.frame)
+
+    def _cue_timers(self, now):
         if self._auto_pending and ticks_diff(now, self._auto_at) >= 0:
             self._run_autos(now)
         if self._protecting or self._back_protecting:
             self._expire_protection(now)
         if not self._cue_done and ticks_diff(now, self._cue_start) >= self._cue_total:
             self._cue_done = True  # stop comparing before the start tick can wrap
-        if self.n_busy:
-            self._update_progress(now)
-            self._write8()
-            if self.n8 < self.n_params:
-                self._write16()
-            if self._settle_due:
-                self._settle()
-            self._free_done_groups()
 
-    # The two hot loops: level = src + delta * progress, rounded (see curves.level).
-    def _write8(self):
-        if self.fast:
-            self._native.write8(
-                self.n8, self.grp, self.src, self.delta, self.prog, self.coarse, self.frame
-            )
-            return
-        grp = self.grp
-        src = self.src
-        delta = self.delta
-        prog = self.prog
-        coarse = self.coarse
-        frame = self.frame
-        for q in range(self.n8):
-            g = grp[q]
-            if g != 255:
-                frame[coarse[q]] = src[q] + ((delta[q] * prog[g] + 8192) >> 14)
-
-    def _write16(self):
-        if self.fast:
-            self._native.write16(
+    def _write_fades(self, now):
+        self._update_progress(now)
+        lp = self.loops
+        lp.write8(self.n8, self.grp, self.src, self.delta, self.prog, self.coarse, self.frame)
+        if self.n8 < self.n_params:
+            lp.write16(
                 self.n8,
                 self.n_params,
                 self.grp,
@@ -508,20 +360,9 @@ class Engine:
                 self.fine,
                 self.frame,
             )
-            return
-        grp = self.grp
-        src = self.src
-        delta = self.delta
-        prog = self.prog
-        coarse = self.coarse
-        fine = self.fine
-        frame = self.frame
-        for q in range(self.n8, self.n_params):
-            g = grp[q]
-            if g != 255:
-                v = src[q] + ((delta[q] * prog[g] + 8192) >> 14)
-                frame[coarse[q]] = v >> 8
-                frame[fine[q]] = v & 255
+        if self._settle_due:
+            self._settle()
+        self._free_done_groups()
 
     def _settle(self):
         """Parameters whose direction of their group has arrived stop fading (after the
@@ -574,9 +415,9 @@ class Engine:
         g = self._group(t, delay, up, down, cue.curve)
         if self._full_look:
             self.reader.read_look(i, self.look)
-            self._retarget_look(self.look, g)
+            self.loops.retarget_look(self, self.look, g)
         else:
-            self._retarget_changes(cue.changes, cue.n_changes, g)
+            self.loops.retarget_changes(self, cue.changes, cue.n_changes, g)
         self.mode = MODE_RUNNING
         self._full_look = False
         self.current = i
@@ -601,99 +442,6 @@ class Engine:
         up = self.g_up[g] if self.g_n[2 * g] else 0
         down = self.g_down[g] if self.g_n[2 * g + 1] else 0
         return self.g_delay[g] + (up if up > down else down)
-
-    def _retarget_changes(self, changes, n, g):
-        """Move the n changed parameters of a cue (changes: the interleaved param, value
-        array.changes of showfile.Cue) into group g, each from its level now to its new value;
-        an idle parameter already at its value stays put.
-
-        One inlined pass for GO latency: per change only array reads and writes, and the
-        group counts of g are added once at the end."""
-        if self.fast_go:
-            self._go_native.retarget_changes(self, changes, n, g)
-            return
-        lane_of = self.lane_of
-        grp = self.grp
-        src = self.src
-        dst = self.dst
-        delta = self.delta
-        fine = self.fine
-        prog = self.prog
-        g_n = self.g_n
-        n_params = self.n_params
-        up_k = 2 * g
-        down_k = up_k + 1
-        n_up = 0
-        n_down = 0
-        for k in range(0, 2 * n, 2):
-            p = changes[k]
-            if p >= n_params:
-                continue
-            q = lane_of[p]
-            value = changes[k + 1]
-            if value > 255 and not fine[q]:
-                value = 255
-            kk = grp[q]
-            cur = dst[q]
-            if kk == _IDLE:
-                if value == cur:
-                    continue
-            else:
-                cur = src[q] + ((delta[q] * prog[kk] + 8192) >> 14)
-                g_n[kk] -= 1  # may go below 0 for g itself until the sums below (array "i")
-            src[q] = cur
-            dst[q] = value
-            delta[q] = value - cur
-            if value < cur:
-                grp[q] = down_k
-                n_down += 1
-            else:
-                grp[q] = up_k
-                n_up += 1
-        g_n[up_k] += n_up
-        g_n[down_k] += n_down
-
-    def _retarget_look(self, look, g):
-        """Move every parameter whose full-look value (look[p]) differs from where it rests
-        or is heading into group g; one already on its way there finishes its own fade."""
-        if self.fast_go:
-            self._go_native.retarget_look(self, look, g)
-            return
-        lane_of = self.lane_of
-        grp = self.grp
-        src = self.src
-        dst = self.dst
-        delta = self.delta
-        fine = self.fine
-        prog = self.prog
-        g_n = self.g_n
-        up_k = 2 * g
-        down_k = up_k + 1
-        n_up = 0
-        n_down = 0
-        for p in range(self.n_params):
-            q = lane_of[p]
-            value = look[p]
-            if value > 255 and not fine[q]:
-                value = 255
-            cur = dst[q]
-            if value == cur:
-                continue  # resting there, or already on its way there
-            kk = grp[q]
-            if kk != _IDLE:
-                cur = src[q] + ((delta[q] * prog[kk] + 8192) >> 14)
-                g_n[kk] -= 1
-            src[q] = cur
-            dst[q] = value
-            delta[q] = value - cur
-            if value < cur:
-                grp[q] = down_k
-                n_down += 1
-            else:
-                grp[q] = up_k
-                n_up += 1
-        g_n[up_k] += n_up
-        g_n[down_k] += n_down
 
     def _group(self, t, delay, up, down, curve):
         """A free fade group, started at t. If all are busy, the oldest is re-timed: its
@@ -776,6 +524,20 @@ class Engine:
         return self.reader.cue_number(i)
 
     # --- status --------------------------------------------------------------------------
+
+    @property
+    def fast(self):
+        """The per-frame loops run native (viper) code."""
+        return self.loops.frame == loops.NATIVE
+
+    @property
+    def fast_go(self):
+        """The GO path's loops run native code."""
+        return self.loops.go == loops.NATIVE
+
+    def paths(self):
+        """Which loops run, for status: {"frame": "native" or "plain", "go": ...}."""
+        return {"frame": self.loops.frame, "go": self.loops.go}
 
     @property
     def fading(self):

@@ -4,6 +4,12 @@
 #
 # Time is an argument (ms ticks, wrapping at 2**30). Every public method first applies the
 # cut-offs due at `now`, so a late tick() never lets a caller see a relay on past its limit.
+#
+# Cutting on time: a relay goes off when tick() runs at or after its deadline, so the app must
+# tick at the deadline, not merely once per DMX frame (a 23 ms frame tick held a 10 s max_on
+# relay on for 10,020 ms). next_cut_in(now) says when the next cut is due, and on_change
+# (a callable the app sets, called with no arguments) says that a relay just switched on or
+# its deadline moved earlier: main.py's relay task sleeps until the deadline, woken by it.
 from array import array
 
 from cuefw.compat import const, ticks_add, ticks_diff
@@ -66,6 +72,7 @@ class RelayGovernor:
         # each one's rest and duty history: a show reload must not clear min_off or duty.
         self.key = [None] * n_relays
         self.carried = {}
+        self.on_change = None  # called when a relay switches on or its deadline moves (top)
 
     # --- configuration -------------------------------------------------------------------
 
@@ -172,6 +179,7 @@ class RelayGovernor:
             if not self.has_cut[i] or ticks_diff(end, self.cut_at[i]) < 0:
                 self.cut_at[i] = end
                 self.has_cut[i] = 1
+                self._changed()
             self.log.add(now, EV_RELAY_ON, i, ms)
             return True
         if ms == 0:
@@ -210,8 +218,8 @@ class RelayGovernor:
     def tick(self, now):
         """Cut relays at max_on / end of duty budget / end of pulse; age the history.
 
-        Call at least every millisecond or so (the main loop does); `next_cut_in` says how
-        long it may wait. Never allocates."""
+        Call it when `next_cut_in` says a cut is due (and after on_change): a cut happens
+        at the first tick at or after its deadline. Never allocates."""
         self.last_tick = now
         state = self.state
         for i in range(self.n):
@@ -293,7 +301,12 @@ class RelayGovernor:
             self.has_cut[i] = 0
         self.state[i] = 1
         self.log.add(now, EV_RELAY_ON, i, pulse_ms)
+        self._changed()
         return True
+
+    def _changed(self):
+        if self.on_change is not None:
+            self.on_change()
 
     def _cut_reason(self, i, now):
         """Why a due cut happens: the pulse ending or a safety limit."""

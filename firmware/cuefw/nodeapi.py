@@ -200,6 +200,7 @@ class EngineNode:
             "pending_show": self.pending,
             "fw_version": self.fw_version,
             "board": self.board,
+            "loops": e.paths(),  # {"frame": "native"|"plain", "go": ...}: see cuefw/loops.py
             "load_error": self.load_error,
             # standing by after a reset: the cue that was live before it (GO runs "next")
             "resumed_after": cue_text(self.resumed_after) if e.current < 0 else "",

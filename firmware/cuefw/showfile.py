@@ -12,12 +12,8 @@ import struct
 import sys
 from array import array
 
+from cuefw import loops
 from cuefw.compat import const
-
-try:  # native (viper) replay loop where MicroPython has a native emitter (RP2040, ESP32)
-    from cuefw import fastgo
-except Exception:  # CPython, MicroPython WebAssembly: the plain loop in _apply_changes
-    fastgo = None
 
 MAGIC = b"CNSH"
 FORMAT_VERSION = const(1)
@@ -66,22 +62,6 @@ NO_CUE = const(0xFFFF)
 
 class ShowError(Exception):
     pass
-
-
-def _scatter_agrees(native):
-    """The native replay loop gives what the plain one gives on a test pattern (including a
-    parameter index past the end of the look, which it must skip: viper has no bounds checks)."""
-    words = array("H", [3, 7, 0, 65535, 9, 1, 3, 8, 1, 300])
-    want = array("H", [65535, 300, 2, 8])
-    got = array("H", [0, 1, 2, 3])
-    try:
-        native.apply_changes(words, 5, got, len(got))
-    except Exception:
-        return False
-    return got == want
-
-
-NATIVE_SCATTER = fastgo is not None and _scatter_agrees(fastgo)
 
 
 class Cue:
@@ -156,7 +136,8 @@ class ShowReader:
         self._mv = memoryview(self._buf)
         self._words = array("H", bytes(SCRATCH_LEN))  # a block of changes, for read_look
         self.native = NATIVE_LE  # False: decode byte by byte (big-endian machines, tests)
-        self.scatter = fastgo.apply_changes if NATIVE_SCATTER else None  # see _apply_changes
+        # the replay loop of _apply_changes: native where it passed loops' self-check
+        self.scatter = loops.choose().apply_changes
         self.node_id = self.string(node_ref)
         self.show_name = self.string(name_ref)
 
@@ -272,11 +253,7 @@ class ShowReader:
         while done < n_changes:
             m = min(SCRATCH_LEN // 4, n_changes - done)
             self._read_words(words, 2 * m)
-            if scatter is not None:
-                scatter(words, m, out, len(out))
-            else:
-                for k in range(0, 2 * m, 2):
-                    out[words[k]] = words[k + 1]
+            scatter(words, m, out, len(out))
             done += m
 
     def _read_actions(self, cue):

@@ -10,8 +10,16 @@ IS_MICROPYTHON = sys.implementation.name == "micropython"
 FIRMWARE_TESTS_DIR = __file__.replace("\\", "/").rsplit("/", 1)[0]
 REPO_ROOT = FIRMWARE_TESTS_DIR.rsplit("/", 2)[0]
 
-# MicroPython's ticks_ms/ticks_us wrap at 2**30 (TICKS_MAX + 1).
-TICKS_PERIOD = 1 << 30
+
+# Where ticks_ms/ticks_us wrap: 2**30 on the chips, the WebAssembly build and CPython (compat);
+# the MicroPython unix port on a 64-bit PC wraps at 2**62 (its small-int range).
+def _ticks_period():
+    from cuefw.compat import ticks_add
+
+    return ticks_add(0, -1) + 1
+
+
+TICKS_PERIOD = _ticks_period()
 TICKS_MAX = TICKS_PERIOD - 1
 
 

@@ -257,3 +257,17 @@ def test_cue_state_resumes_the_same_show_only():
     other.boot(0)
     assert not other.resume_from("00" * 32 + " 1 1000", 0)  # another show's state
     assert not other.resume_from("garbage", 0) and not other.resume_from("", 0)
+
+
+def test_status_reports_which_loops_run():
+    node = make()[0]
+    paths = node.status(0)["loops"]
+    assert paths == node.engine.paths()
+    from cuefw import loops
+
+    # native wherever viper compiles (the unix port, the chips), plain elsewhere
+    expected = "plain" if loops.native_module() is None else "native"
+    assert paths == {"frame": expected, "go": expected}
+    plain = make()[0]
+    plain.engine.loops = loops.Loops()  # every group plain
+    assert plain.status(0)["loops"] == {"frame": "plain", "go": "plain"}

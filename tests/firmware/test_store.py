@@ -4,6 +4,7 @@ import hashlib
 import os
 
 from cuefw import link
+from cuefw import store as store_module
 from cuefw.store import LIVE, META, NEW, PREV, TMP, Store, StoreError
 from fwtest import fresh_dir, minimal_show
 
@@ -123,16 +124,22 @@ def test_resume_within_same_session_and_restart_for_other_show():
     assert Store(root, hashlib.sha256).begin(len(a), a[-32:]) == 0
 
 
-def _flaky_rename(real_rename, fail_at):
-    calls = [0]
+class FlakyOs:
+    """The os module as cuefw.store sees it, with the power going at the k-th rename. (The
+    store's own `os` name is replaced: a built-in module's attributes are read-only on the
+    MicroPython unix port.)"""
 
-    def rename(src, dst):
-        if calls[0] == fail_at:
+    def __init__(self, fail_at):
+        self.fail_at = fail_at
+        self.calls = 0
+        for name in ("stat", "remove", "listdir"):
+            setattr(self, name, getattr(os, name))
+
+    def rename(self, src, dst):
+        if self.calls == self.fail_at:
             raise OSError(5)  # the power goes here
-        calls[0] += 1
-        real_rename(src, dst)
-
-    return rename
+        self.calls += 1
+        os.rename(src, dst)
 
 
 def test_interrupted_at_every_rename_leaves_a_verifiable_show():
@@ -143,15 +150,14 @@ def test_interrupted_at_every_rename_leaves_a_verifiable_show():
         push(store, a)
         store.begin(len(b), b[-32:])
         store.write(0, b)
-        real_rename = os.rename
-        os.rename = _flaky_rename(real_rename, fail_at)
+        store_module.os = FlakyOs(fail_at)
         try:
             store.commit()
             crashed = False
         except OSError:
             crashed = True
         finally:
-            os.rename = real_rename
+            store_module.os = os
         booted = Store(root, hashlib.sha256).boot()
         assert booted is not None
         got = read(booted)

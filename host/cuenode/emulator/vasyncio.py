@@ -240,15 +240,24 @@ class Loop:
         Work already ready (a pin IRQ scheduled by a `drive` handled just before) runs first,
         at the current time: else it would run at the first timer's time, and when that is
         depends on whether the advance request arrived in the same read as the drive."""
-        self._run_ready()
+        self._run_ready_now()
         while True:
             nxt = self.next_timer_us()
             if nxt is None or nxt > target_us:
                 break
             self._due_timers(target_us)
-            self._run_ready()
+            self._run_ready_now()
         self.clock.set_virtual(target_us)
-        self._run_ready()
+        self._run_ready_now()
+
+    def _run_ready_now(self, passes: int = 64) -> None:
+        """Run ready work, and the work it readies, at this instant (a timeout that cancels a
+        task, the task that awaited it): else that chain would only run at the next timer's
+        time, later than on a chip. Bounded: a task that keeps yielding lets time move on."""
+        for _ in range(passes):
+            if not self.ready:
+                return
+            self._run_ready()
 
     def clear_tasks(self) -> None:
         """asyncio.run() has returned: the program's other tasks never run again."""

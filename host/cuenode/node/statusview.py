@@ -26,6 +26,13 @@ def _link_text(link: dict[str, Any]) -> str:
     return f"{link.get('frames', 0)} frames, {detail}"
 
 
+def loops_text(loops: dict[str, str] | None) -> str:
+    """{"frame": "native", "go": "plain"} -> 'loops: frame native, GO plain' ('' if absent)."""
+    if not loops:
+        return ""
+    return f"loops: frame {loops.get('frame', '?')}, GO {loops.get('go', '?')}"
+
+
 def status_lines(st: dict[str, Any]) -> list[str]:
     """A few lines a crew member can read at a glance."""
     head = st.get("node") or "(no identity)"
@@ -41,6 +48,8 @@ def status_lines(st: dict[str, Any]) -> list[str]:
         f"  firmware {st.get('fw_version', '?')} on {st.get('board', '?')}, "
         f"up {st.get('uptime_s', '?')} s, link: {_link_text(st.get('link', {}))}",
     ]
+    if st.get("loops"):
+        lines[-1] += f", {loops_text(st['loops'])}"
     if st.get("load_error"):
         lines.append(f"  show not loaded: {st['load_error']}")
     return lines
