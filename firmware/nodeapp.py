@@ -109,7 +109,7 @@ class App(EngineNode):
         self.pacer = FramePacer(FRAME_MS, now)
         self.fps_tick = now  # DMX frame rate: frames counted over each second
         self.fps_frames = 0
-        LEDs the board declares, driven once a frame (cuefw/leds.py)
+        # LEDs the board declares, driven once a frame (cuefw/leds.py)
         self.leds = Leds(
             Pin(board.STATUS_LED, Pin.OUT, value=0),
             {k: Pin(g, Pin.OUT, value=0) for k, g in board.BUTTON_LEDS.items()},
@@ -170,7 +170,7 @@ class App(EngineNode):
             actions.append((action, cue_index))
             deb.configure(i, debounce_ms, stuck_s * 1000)
         self.buttons, self.button_pins, self.button_actions = deb, pins, actions
-        button LEDs follow the show's button actions
+        # button LEDs follow the show's button actions
         self.leds.map_buttons([reader.button(i)[0] for i in range(n)], actions)
 
     def repl(self):
@@ -252,7 +252,7 @@ async def dmx_task(app):
             app.count_frame(now)
             app.alive |= 1
             app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
-            status and button LEDs (fault: the show did not load)
+            # status and button LEDs (fault: the show did not load)
             app.leds.update(now, app.engine, app.gov.armed, bool(app.load_error), app.buttons)
             if app.frames % 11 == 1:
                 dmx.probe(app, now)
@@ -366,7 +366,7 @@ def resume_saved_cue(app, now):
         )
 
 
-relay cuts on time: the governor cuts a relay at the first tick at or after
+# relay cuts on time: the governor cuts a relay at the first tick at or after
 # its deadline, so this task ticks it AT the deadline (within a millisecond), not once a frame.
 async def relay_task(app, changed):
     """Sleep until the governor's next cut (gov.next_cut_in), woken early when a relay
@@ -388,7 +388,7 @@ async def relay_task(app, changed):
 
 
 async def run(app, handler, wdt):
-    the relay task and its wake-up (see relay_task)
+    # the relay task and its wake-up (see relay_task)
     changed = asyncio.Event()
     app.gov.on_change = changed.set
     asyncio.create_task(relay_task(app, changed))
