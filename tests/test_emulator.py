@@ -182,19 +182,15 @@ def test_ten_minute_fade_in_virtual_time(fleet: Fleet) -> None:
     io.advance(ms=30)
     node.release("B1")
     go_at = io.state()["now_us"]
-    t0 = time.monotonic()
     levels = []
     for minute in range(1, 11):
         io.advance(us=go_at + minute * 60_000_000 - io.state()["now_us"])
         levels.append(io.request_frame().slots[0])
-    elapsed = time.monotonic() - t0
     expected = [round(255 * m / 10) for m in range(1, 11)]
     assert all(abs(a - b) <= 1 for a, b in zip(levels, expected, strict=True)), levels
     assert levels[-1] == 255
-    # CPython runtime: about 0.25 s. The WebAssembly interpreter computes all 26 000 frames
-    # of the 10 minutes too, about 20x slower (docs/emulator.md, Runtimes).
-    limit = 1.0 if fleet.runtime == "cpython" else 10.0
-    assert elapsed < limit, f"10 virtual minutes took {elapsed:.2f} s"
+    # How fast virtual time runs is a wall-clock figure: bench/bench_emulator.py measures it
+    # (docs/performance.md); a test on a loaded machine must not depend on it.
 
 
 def test_frames_are_paced_on_virtual_time(fleet: Fleet) -> None:
