@@ -290,7 +290,7 @@ async def link_task(app, handler):
         return
     import select
 
-    reader = asyncio.StreamReader(sys.stdin)
+    reader = asyncio.StreamReader(sys.stdin.buffer)
     poller = select.poll()
     poller.register(sys.stdin, select.POLLIN)
     rx = bytearray(256)
