@@ -203,9 +203,10 @@ export class Chip {
     this.mcu.core.PC = XIP_BASE; // boot2 at the start of flash, as the boot ROM would jump
   }
 
-  // rp2040js only reports a watchdog expiry. machine.reset() on rp2 is a watchdog reboot
-  // with a ~0 ms timeout; a bite of the firmware's WDT has its own long timeout. Tell the
-  // runner which one it was: it restarts the chip with the flash as it is (a reset).
+  // rp2040js only reports a watchdog expiry. machine.reset() on rp2 is pico-sdk's
+  // watchdog_reboot(0, ..., 0): a forced trigger (REASON.FORCE) or a ~0 ms load; a bite of
+  // the firmware's WDT has its own long timeout. Tell the runner which one it was: it
+  // restarts the chip with the flash as it is (a reset).
   watchResets(onReset) {
     const wd = this.mcu.peripherals[0x40058]; // WATCHDOG_BASE
     const write = wd.writeUint32.bind(wd);
@@ -214,7 +215,8 @@ export class Chip {
       if (offset === 0x04) loaded = value & 0xffffff; // LOAD, in 2 MHz ticks (RP2040-E1)
       write(offset, value);
     };
-    wd.onWatchdogTrigger = () => onReset(loaded <= 2000 ? 'reset' : 'watchdog');
+    const FORCE = 2; // WATCHDOG REASON bits: 1 timer, 2 force
+    wd.onWatchdogTrigger = () => onReset(wd.reason === FORCE || loaded <= 2000 ? 'reset' : 'watchdog');
   }
 
   get nanos() {

