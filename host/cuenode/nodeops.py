@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from cuefw import link, store
 
+from cuenode import transport as transport_mod
 from cuenode.errors import CuenodeError
 from cuenode.transport import Transport
 
@@ -432,7 +433,8 @@ class _WindowedSender:
             self._fill_window()
             frame = self.t.receive(self._answer_wait())
             if frame is None:
-                if time.monotonic() - stalled_since > PUSH_TIMEOUT_S * (PUSH_RETRIES + 1):
+                stall_s = PUSH_TIMEOUT_S * (PUSH_RETRIES + 1) * transport_mod.TIME_SCALE
+                if time.monotonic() - stalled_since > stall_s:
                     raise CuenodeError(
                         f"{self.session.info.label()} stopped answering during "
                         f"the push ({self.acked} of {len(self.blob)} bytes)",

@@ -94,6 +94,10 @@ class EmulatedPico:
             / 1e6
         )
 
+    def until_sim(self, seconds: float) -> float:
+        """Return once this boot's simulated clock reads `seconds` (e.g. 1.5: main.py is up)."""
+        return self.wait_sim(max(0.0, seconds - self.sim_time()))
+
     def press(self, gpio: int) -> None:
         """Hold a pin low from outside (a button to ground), until release()."""
         self.node.io.drive(gpio, 0)
