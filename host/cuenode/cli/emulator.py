@@ -39,6 +39,20 @@ RUNTIMES = ("cpython", "micropython")
     help="Run the firmware under CPython or the MicroPython WebAssembly build.",
 )
 @click.option(
+    "--board",
+    type=click.Choice(["emulator", "pico"]),
+    default="emulator",
+    show_default=True,
+    help="pico: each node is an emulated RP2040 running MicroPython's Pico image.",
+)
+@click.option(
+    "--speed",
+    type=click.Choice(["realtime", "max"]),
+    default="realtime",
+    show_default=True,
+    help="Emulated Picos: never ahead of the wall clock, or as fast as the host allows.",
+)
+@click.option(
     "--baud",
     type=click.IntRange(0, 4_000_000),
     default=0,
@@ -82,6 +96,8 @@ def emulate(
     show_path: Path | None,
     headless: bool,
     runtime: str,
+    board: str,
+    speed: str,
     baud: int,
     capture_dir: Path | None,
     capture_frames: int,
@@ -100,7 +116,7 @@ def emulate(
     built = build_show(show_path) if show_path else None
     shows = built.blobs if built else None
     plans = fleet_mod.plan_nodes(count, shows)
-    fleet = fleet_mod.Fleet(workdir, runtime=runtime)
+    fleet = fleet_mod.Fleet(workdir, runtime="pico" if board == "pico" else runtime, speed=speed)
     try:
         for plan in plans:
             fleet.add(plan, virtual=virtual_time, baud=baud, fresh=not keep_flash)
@@ -109,7 +125,7 @@ def emulate(
         if capture_dir is not None:
             capture_all(fleet, capture_dir, capture_frames, virtual_time)
         if headless:
-            wait(duration)
+            wait(duration, fleet if board == "pico" else None)
         else:
             from cuenode.emulator.liveview import run_live_view
 
@@ -158,15 +174,32 @@ def capture_all(fleet: object, out: Path, frames: int, virtual: bool) -> None:
         click.echo(f"captured {len(got)} frames of {node.node_id}: {paths[0]} {paths[1]}")
 
 
-def wait(duration: float) -> None:
+def wait(duration: float, picos: object = None) -> None:
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     deadline = time.monotonic() + duration if duration > 0 else None
+    next_note = time.monotonic() + 5
     try:
         while not stop and (deadline is None or time.monotonic() < deadline):
             time.sleep(0.1)
+            if picos is not None and time.monotonic() > next_note:
+                next_note += 5
+                say_speeds(picos)
     except KeyboardInterrupt:
         pass
+
+
+def say_speeds(fleet: object) -> None:
+    """Emulated Picos: say when simulated time is not running at real time."""
+    from cuenode.emulator.pico.pins import speed_text
+
+    for node in fleet.nodes:  # type: ignore[attr-defined]
+        try:
+            text = speed_text(node.io.state())
+        except Exception:  # noqa: BLE001 - resetting or powered off: nothing to say now
+            continue
+        if text:
+            click.echo(f"{node.node_id}: {text}")
 
 
 @click.command("capture")
@@ -200,8 +233,16 @@ def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
             "start it with `cuenode emulate` (same --workdir)",
         ) from None
     with io:
+        hello = io.request("hello")
+        if hello.get("runtime") == "pico":
+            from cuenode.emulator.pico.pins import DMX_FRAME_S, record, write_pin_capture
+
+            trace = record(io, [0], frames * DMX_FRAME_S)[0]
+            paths = write_pin_capture(trace, out / node_id, node_id)
+            click.echo(f"captured {trace.seconds:.3f} simulated s of GPIO0: {paths[0]} {paths[1]}")
+            return
         io.subscribe(dmx=True)
-        virtual = io.request("hello")["virtual"]
+        virtual = hello["virtual"]
         deadline = time.monotonic() + 10 + frames * 0.03
         while len(io.frames) < frames and time.monotonic() < deadline:
             io.advance(ms=23) if virtual else io.collect(0.05)

@@ -55,23 +55,31 @@ def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = 
 
 
 class Fleet:
-    def __init__(self, workdir: str | Path, runtime: str = "cpython") -> None:
-        if runtime not in ("cpython", "micropython"):
+    def __init__(
+        self, workdir: str | Path, runtime: str = "cpython", speed: str = "realtime"
+    ) -> None:
+        if runtime not in ("cpython", "micropython", "pico"):
             raise CuenodeError(
                 f"--runtime {runtime} is not implemented yet (see docs/emulator.md, Runtimes)",
                 "use --runtime cpython (the default)",
             )
         self.sup = Supervisor(workdir)
         self.runtime = runtime
+        self.speed = speed  # emulated Picos: "realtime" or "max"
         self.nodes: list[VirtualNode] = []
         self.plans: dict[str, NodePlan] = {}
 
     def add(
         self, plan: NodePlan, virtual: bool = False, baud: int = 0, fresh: bool = True
     ) -> VirtualNode:
-        config = NodeConfig(plan.node_id, virtual=virtual, baud=baud, runtime=self.runtime)
+        config = NodeConfig(plan.node_id, virtual, baud, self.runtime, self.speed)
         node = self.sup.add(config)
-        flash_node(node.flash_dir, plan.node_id, plan.show, fresh)
+        if self.runtime == "pico":
+            from cuenode.emulator.pico.fleet import flash_pico
+
+            flash_pico(node, plan.node_id, plan.show, fresh)
+        else:
+            flash_node(node.flash_dir, plan.node_id, plan.show, fresh)
         self.nodes.append(node)
         self.plans[plan.node_id] = plan
         return node

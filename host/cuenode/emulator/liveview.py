@@ -107,7 +107,8 @@ class NodePanel(Static):
             self.update(f"[b]{self.node.node_id}[/b]  (no answer: {exc})")
             return
         probe = state.get("probe") or {}
-        now = time.monotonic()
+        # An emulated Pico's frame rate is per simulated second (its clock is not the wall's).
+        now = state["now_us"] / 1e6 if "sim_per_wall" in state else time.monotonic()
         self.frames_seen = [x for x in self.frames_seen if now - x[0] < 2.0]
         self.frames_seen.append((now, state["frames"]))
         t0, f0 = self.frames_seen[0]
@@ -136,8 +137,16 @@ class NodePanel(Static):
             f"[b]{self.node.node_id}[/b]  {probe.get('show', '')}  {mode}  "
             f"{self.cue_line}  [{bar}] {progress}%  {fps:4.1f} fps  REPL: {state['repl']}\n"
             f"relays: {relays or '-'} ({armed})\nbuttons: {buttons or '-'}   {keys}\n"
-            f"{grid}"
+            f"{speed_note(state)}{grid}"
         )
+
+
+def speed_note(state: dict) -> str:
+    """Emulated Picos: a line saying how simulated time runs when it is not real time."""
+    from cuenode.emulator.pico.pins import speed_text
+
+    text = speed_text(state)
+    return f"[reverse]{text}[/reverse]\n" if text else ""
 
 
 class LiveView(App):

@@ -38,7 +38,9 @@ class NodeConfig:
     node_id: str
     virtual: bool = False
     baud: int = 0  # 0: unpaced (native USB CDC); N: 8N1 at N baud, 10 bits a byte
-    runtime: str = "cpython"  # or "micropython": the WebAssembly build under Node.js
+    runtime: str = "cpython"  # or "micropython": the WebAssembly build under Node.js;
+    # or "pico": the MicroPython RPI_PICO image on an emulated RP2040 (emulator/pico/)
+    speed: str = "realtime"  # pico only: "realtime" (never ahead of the wall clock) or "max"
 
 
 @dataclass
@@ -82,6 +84,7 @@ class VirtualNode:
         self.flash_dir = sup.workdir / "flash" / config.node_id
         self.world_path = str(sup.workdir / "run" / (config.node_id + ".sock"))
         self.link_path = sup.workdir / "nodes" / (config.node_id + ".tty")
+        self.flash_image = sup.workdir / "flash" / (config.node_id + ".img")  # pico: its drive
         self.master = -1
         self.slave = -1
         self.tty = ""
@@ -118,7 +121,7 @@ class VirtualNode:
     def gpio(self, label: str) -> int:
         from cuenode.boards import load_board
 
-        board = load_board("emulator")
+        board = load_board("pico" if self.config.runtime == "pico" else "emulator")
         assert board is not None
         if label in board.buttons:
             return board.buttons[label][0]
@@ -296,21 +299,7 @@ class Supervisor:
             self._open_pty(node)  # USB comes back with the power (maybe a new /dev/pts/N)
         sup_end, node_end = socket.socketpair()
         sup_end.setblocking(False)
-        cmd = [self.python, "-m", "cuenode.emulator.node"]
-        if node.config.runtime == "micropython":
-            cmd = micropython_command()
-        cmd += [
-            "--id",
-            node.node_id,
-            "--flash",
-            str(node.flash_dir),
-            "--serial-fd",
-            str(node_end.fileno()),
-            "--world",
-            node.world_path,
-        ]
-        if node.config.virtual:
-            cmd.append("--virtual")
+        cmd = self._node_command(node, node_end.fileno())
         if os.path.exists(node.world_path):
             os.unlink(node.world_path)
         node.proc = subprocess.Popen(cmd, pass_fds=(node_end.fileno(),), stdin=subprocess.DEVNULL)
@@ -319,6 +308,21 @@ class Supervisor:
         node.powered = True
         node.boots += 1
         self.selector.register(sup_end, selectors.EVENT_READ, ("node", node))
+
+    def _node_command(self, node: VirtualNode, serial_fd: int) -> list[str]:
+        cfg = node.config
+        if cfg.runtime == "pico":
+            from cuenode.emulator.pico import pico_command
+
+            return pico_command(
+                node.node_id, node.flash_image, serial_fd, node.world_path, cfg.speed, cfg.virtual
+            )
+        cmd = [self.python, "-m", "cuenode.emulator.node"]
+        if cfg.runtime == "micropython":
+            cmd = micropython_command()
+        cmd += ["--id", node.node_id, "--flash", str(node.flash_dir)]
+        cmd += ["--serial-fd", str(serial_fd), "--world", node.world_path]
+        return cmd + (["--virtual"] if cfg.virtual else [])
 
     def _kill(self, node: VirtualNode, restore: bool) -> None:
         node.powered = restore

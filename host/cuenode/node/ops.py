@@ -15,6 +15,7 @@ from cuefw import link, store
 
 from cuenode.errors import CuenodeError, NodeRefused
 from cuenode.node.transport import Transport
+from cuenode.node import transport as transport_mod
 
 HELLO_TIMEOUT_S = 0.5
 HELLO_RETRIES = 3
@@ -444,7 +445,8 @@ class _WindowedSender:
             self._fill_window()
             frame = self.t.receive(self._answer_wait())
             if frame is None:
-                if time.monotonic() - stalled_since > PUSH_TIMEOUT_S * (PUSH_RETRIES + 1):
+                stall_s = PUSH_TIMEOUT_S * (PUSH_RETRIES + 1) * transport_mod.TIME_SCALE
+                if time.monotonic() - stalled_since > stall_s:
                     raise CuenodeError(
                         f"{self.session.info.label()} stopped answering during "
                         f"the push ({self.acked} of {len(self.blob)} bytes)",

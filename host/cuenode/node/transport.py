@@ -34,6 +34,9 @@ RETRY_BACKOFF_S = 0.005  # first pause before a resend; doubles up to the max
 RETRY_BACKOFF_MAX_S = 0.1
 NOISY_EXTRA = 2  # a node answering with damaged frames gets up to 2x more time than silence
 RESEND_S = 0.08  # silence this long after a short request: resend it
+# Every link timeout times this: a node slower than real time (an emulated Pico runs at a
+# fraction of it, docs/emulator.md) answers as fast in its own time but late in ours.
+TIME_SCALE = max(1.0, float(os.environ.get("CUENODE_LINK_TIME_SCALE", "1") or 1))
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Transport:
     def receive(self, timeout: float) -> link.Frame | None:
         """The next response frame within `timeout` seconds; None at the timeout or right
         after a damaged frame."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + TIME_SCALE * timeout
         damaged = self._damaged()
         while not self.pending:
             chunk = self._read()
@@ -154,7 +157,8 @@ class Transport:
         Returns None when the node never answered within the budget."""
         if resend_after is None:
             resend_after = timeout if timeout is not None else self.quick_resend()
-        timeout = self.timeout if timeout is None else timeout
+        timeout = TIME_SCALE * (self.timeout if timeout is None else timeout)
+        resend_after *= TIME_SCALE
         retries = self.retries if retries is None else retries
         seq = self.next_seq()
         budget = timeout * (retries + 1)
