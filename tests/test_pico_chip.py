@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import compile_show_file
+from cuenode.build.compile import compile_file
 from cuenode.emulator.pico import DMX_TX_GPIO, missing_parts
 from cuenode.emulator.pico.api import EmulatedPico
 from cuenode.emulator.pico.image import prepared_image, read_files
@@ -26,7 +26,7 @@ BOOTED_S = 1.5
 @pytest.fixture(scope="module")
 def chip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatedPico]:
     assert not missing_parts(), f"run `python3 dev.py test -k x` first: {missing_parts()}"
-    show = compile_show_file(SHOW)["pico1"]
+    show = compile_file(SHOW)["pico1"]
     cache = Path(__file__).resolve().parent.parent / ".cuenode" / "cache"
     image = prepared_image(cache, "pico1", {"show.bin": show})
     with EmulatedPico(tmp_path_factory.mktemp("pico-chip"), "pico1", image=image) as pico:

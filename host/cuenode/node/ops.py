@@ -14,8 +14,8 @@ from decimal import Decimal, InvalidOperation
 from cuefw import link, store
 
 from cuenode.errors import CuenodeError, NodeRefused
-from cuenode.node.transport import Transport
 from cuenode.node import transport as transport_mod
+from cuenode.node.transport import Transport
 
 HELLO_TIMEOUT_S = 0.5
 HELLO_RETRIES = 3
