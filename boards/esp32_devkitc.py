@@ -32,8 +32,13 @@ GPIO17 -> MAX485 DI, GPIO4 -> MAX485 DE+/RE. Relays GPIO25/26/27/14 (active low)
 GPIO32/33/18/19/21/22 to GND. Avoid GPIO12 high at boot (flash voltage strap): LED only.
 """
 
+# HIL jig: a second Pico running firmware/jig/ (docs/hil.md). Node signal -> jig Pico GPIO.
+# The jig drives buttons open-drain (a press pulls the node's pull-up low), senses relays and
+# LEDs, timestamps the DMX TX line with PIO, and switches the node's 5 V through a relay.
 HIL_JIG = {
-    "dmx_sense": 16,
-    "relay_sense": {"R1": 35, "R2": 36},
-    "button_drive": {"B1": 23, "B2": 5},
+    "dmx": {"DMX_TX": 2},
+    "buttons": {"B1": 6, "B2": 7, "B3": 8, "B4": 9, "B5": 10, "B6": 11},
+    "relays": {"R1": 14, "R2": 15, "R3": 16, "R4": 17},
+    "leds": {"STATUS": 18, "B1": 19, "B2": 20},
+    "power": 26,
 }

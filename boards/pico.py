@@ -38,9 +38,13 @@ Relay modules on GP2..GP5 (active low, 5 V coil supply from VSYS). Fog/haze on R
 switched by a mains-rated relay. Buttons GP6..GP13 to GND. Button LEDs GP14..GP17 via 330 R.
 """
 
-# HIL jig: a second Pico (or logic analyser) watches these; the node under test is wired so.
+# HIL jig: a second Pico running firmware/jig/ (docs/hil.md). Node signal -> jig Pico GPIO.
+# The jig drives buttons open-drain (a press pulls the node's pull-up low), senses relays and
+# LEDs, timestamps the DMX TX line with PIO, and switches the node's 5 V through a relay.
 HIL_JIG = {
-    "dmx_sense": 20,  # GP20 reads the DI line back for break/MAB/slot timing
-    "relay_sense": {"R1": 18, "R2": 19},
-    "button_drive": {"B1": 21, "B2": 22},  # open-drain pulls that press B1/B2
+    "dmx": {"DMX_TX": 2},
+    "buttons": {"B1": 6, "B2": 7, "B3": 8, "B4": 9, "B5": 10, "B6": 11, "B7": 12, "B8": 13},
+    "relays": {"R1": 14, "R2": 15, "R3": 16, "R4": 17},
+    "leds": {"STATUS": 18, "B1": 19, "B2": 20, "B3": 21, "B4": 22},
+    "power": 26,
 }

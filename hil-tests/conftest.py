@@ -1,86 +1,133 @@
-"""Hardware-in-the-loop suite. The same tests run against a real node (`--node /dev/ttyACM0`)
-or, by default, against an emulated node (the real firmware files, virtual time).
+"""Hardware-in-the-loop suite: one set of checks, three targets.
 
-The `rig` fixture is what a test touches: the node's serial port, and the node's physical
-world (DMX line, buttons, relays). On the emulator the world is its socket; on hardware it is
-the HIL jig (see boards/*.py HIL_JIG), which this suite cannot drive yet, so checks that need
-it skip with that reason, and only the serial-link checks run against hardware.
+- `--node PORT [--jig PORT]`: a real node; its physical world is the HIL jig (a second Pico
+  wired as the board's `HIL_JIG` says, running firmware/jig/). Without `--jig` only the link
+  checks run; the others skip with the reason.
+- `--target emulator` (the default here): the CPython emulator with the real firmware files in
+  virtual time; its world socket stands in for the jig (see docs/hil.md for why).
+
+Every check judges a measured figure against a threshold named in cuenode.hil.thresholds; the
+figure goes into the failure message, the JUnit XML (`record_property`) and, with
+`--hil-report DIR`, an HTML report with plots (`cuenode hil --report DIR` runs all of this).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import datetime
+import platform
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cuenode.hil.results import Figure, Results
+from cuenode.hil.rig import EmulatorRig, HardwareRig, Rig
+
+sys.path.insert(0, str(Path(__file__).parent))
+import hil_show  # noqa: E402
+
+Judge = Callable[..., Figure]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--node",
-        default=None,
-        metavar="PORT",
-        help="run the HIL suite against the node on PORT (default: an emulated node)",
+    group = parser.getgroup("cuenode HIL")
+    group.addoption("--node", default=None, metavar="PORT", help="a real node's serial port")
+    group.addoption("--jig", default=None, metavar="PORT", help="the HIL jig's serial port")
+    group.addoption(
+        "--target",
+        default="emulator",
+        choices=["emulator"],
+        help="emulated target when --node is not given (default: emulator)",
+    )
+    group.addoption("--hil-report", default=None, metavar="DIR", help="write report.html here")
+    group.addoption(
+        "--inject-fault",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="emulated node only, proves a check can fail: break_us=N, frame_stall_us=N, "
+        "late_pins=R1:US",
     )
 
 
-class Rig:
-    """One node under test and the means to watch and poke it."""
-
-    def __init__(self, port: str, node: Any = None) -> None:
-        self.port = port
-        self.node = node  # a cuenode.emulator VirtualNode, or None on hardware
-
-    @property
-    def emulated(self) -> bool:
-        return self.node is not None
-
-    def need_jig(self, what: str) -> None:
-        if not self.emulated:
-            pytest.skip(f"hardware: {what} needs the HIL jig, which this suite cannot drive yet")
-
-    def wait(self, ms: int) -> None:
-        """Let node time pass: virtual on the emulator, wall-clock on hardware."""
-        if self.emulated:
-            self.node.advance(ms=ms)
+def parse_faults(items: list[str]) -> dict[str, object]:
+    faults: dict[str, object] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key == "late_pins":
+            label, _, us = value.partition(":")
+            faults.setdefault("late_pins", {})[label] = int(us)  # type: ignore[index]
         else:
-            time.sleep(ms / 1000)
+            faults[key] = int(value)
+    return faults
 
-    def press(self, button: str, hold_ms: int = 50) -> None:
-        self.need_jig(f"pressing {button}")
-        self.node.press(button)
-        self.wait(hold_ms)
-        self.node.release(button)
 
-    def frames(self, ms: int) -> list:
-        """Every DMX packet on the line during the next `ms` of node time."""
-        self.need_jig("watching the DMX line")
-        io = self.node.io
-        io.subscribe(dmx=True)
-        io.frames.clear()
-        self.wait(ms)
-        io.subscribe(dmx=False)
-        return list(io.frames)
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in (
+        ("needs_jig", "needs the node's physical world (a jig, or an emulator's)"),
+        ("destructive", "cuts power or resets the node"),
+        ("emulated_only", "needs fault injection, which only an emulated node has"),
+    ):
+        config.addinivalue_line("markers", f"{name}: {text}")
 
 
 @pytest.fixture(scope="session")
 def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     port = request.config.getoption("--node")
+    made: Rig
     if port:
-        yield Rig(port)
-        return
-    from cuenode.build.compile import compile_file
-    from cuenode.emulator.fleet import Fleet, NodePlan
-    from cuenode.paths import EXAMPLES_DIR
-
-    show = compile_file(Path(EXAMPLES_DIR) / "demo.yaml")["stage"]
-    fleet = Fleet(tmp_path_factory.mktemp("hil"))
-    node = fleet.add(NodePlan("stage", show), virtual=True)
-    fleet.start()
-    node.advance(ms=100)  # boot, show loaded
+        made = HardwareRig(port, request.config.getoption("--jig"))
+    else:
+        faults = parse_faults(request.config.getoption("--inject-fault"))
+        made = EmulatorRig(tmp_path_factory.mktemp("hil"), faults)
     try:
-        yield Rig(node.tty, node)
+        made.load_show(hil_show.show_yaml)
+        yield made
     finally:
-        fleet.stop()
+        made.close()
+
+
+@pytest.fixture(scope="session")
+def results(rig: Rig, request: pytest.FixtureRequest) -> Iterator[Results]:
+    collected = Results(rig.thresholds, rig.native_usb)
+    collected.identity.update(rig.identity())
+    collected.identity["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    collected.identity["host"] = f"{platform.node()} ({platform.machine()})"
+    yield collected
+    folder = request.config.getoption("--hil-report")
+    if folder:
+        from cuenode.hil.report import write_report
+
+        write_report(collected, Path(folder))
+
+
+@pytest.fixture(autouse=True)
+def _capabilities(request: pytest.FixtureRequest) -> None:
+    """Skip, with the reason, a check that needs what this target lacks."""
+    if "rig" not in request.fixturenames:
+        return
+    target: Rig = request.getfixturevalue("rig")
+    target.before_test()
+    for marker, capability in (
+        ("needs_jig", "world"),
+        ("destructive", "power"),
+        ("emulated_only", "faults"),
+    ):
+        if request.node.get_closest_marker(marker) and not target.can(capability):
+            pytest.skip(target.lacks(capability))
+
+
+@pytest.fixture
+def judge(results: Results, record_property: Callable, request: pytest.FixtureRequest) -> Judge:
+    """judge(check, threshold_name, measured, samples=..., plot=...) -> Figure; asserts it."""
+
+    def _judge(check: str, name: str, measured: float, **extra: object) -> Figure:
+        figure = results.judge(check, name, measured, test=request.node.nodeid, **extra)
+        record_property(name, f"{figure.measured:g}")
+        record_property(f"{name}.threshold", figure.threshold.describe())
+        record_property(f"{name}.verdict", figure.verdict())
+        if figure.judged and not figure.passed:
+            pytest.fail(figure.line(), pytrace=False)
+        return figure
+
+    return _judge

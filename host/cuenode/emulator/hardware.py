@@ -64,6 +64,12 @@ class Hardware:
         self.wdt_last_feed = 0
         self.probe: dict[str, Any] = {}
         self.schedule: Callable[[Callable[[], None]], None] = lambda fn: fn()
+        self.call_at: Callable[[int, Callable[[], None]], None] = lambda t, fn: fn()
+        # Injected faults (the HIL suite proves its checks fail on a faulty node):
+        # break_us: the transmitter's break; frame_stall_us: each DMX send blocks the frame
+        # loop this long; late_pins: {gpio: (us, level)} a change to `level` reaches the pin
+        # that late (a relay that releases late).
+        self.faults: dict[str, Any] = {}
 
     def pin(self, gpio: int) -> PinState:
         state = self.pins.get(gpio)
@@ -76,6 +82,13 @@ class Hardware:
             listener(kind, payload)
 
     def set_output(self, gpio: int, level: int) -> None:
+        late = self.faults.get("late_pins", {}).get(gpio)
+        if late and late[1] == (1 if level else 0):
+            self.call_at(self.now_us() + late[0], lambda: self._set_output(gpio, level))
+            return
+        self._set_output(gpio, level)
+
+    def _set_output(self, gpio: int, level: int) -> None:
         state = self.pin(gpio)
         before = state.level()
         state.out = 1 if level else 0
@@ -113,6 +126,7 @@ class Hardware:
         return self.now_us() < self.line_busy_until - FIFO_SLOTS * SLOT_US
 
     def dmx_send(self, data: bytes, break_us: int, mab_us: int) -> DmxFrame:
+        break_us = self.faults.get("break_us", break_us)
         self.frames += 1
         start = max(self.now_us(), self.line_busy_until)  # back to back after the previous
         frame = DmxFrame(self.frames, start, break_us, mab_us, bytes(data))

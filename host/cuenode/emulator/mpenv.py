@@ -318,6 +318,7 @@ class Environment:
 
     def _emu_hw_module(self) -> types.ModuleType:
         hw = self.hw
+        time_module = self._time_module()
 
         class DmxLine:
             """The emulated board's DMX transmitter (stands in for PIO+DMA / UART+FIFO)."""
@@ -329,6 +330,9 @@ class Environment:
                 return hw.dmx_busy()
 
             def send(self, buf: Any) -> None:
+                stall_us = hw.faults.get("frame_stall_us", 0)
+                if stall_us:  # injected fault: the frame loop blocks as if it were slow
+                    time_module.sleep_us(stall_us)
                 hw.dmx_send(bytes(buf), self.break_us, self.mab_us)
 
         def publish(**status: Any) -> None:

@@ -45,6 +45,7 @@ class Node:
         vasyncio.install(self.loop)
         self.hw = Hardware(self.loop.clock.now_us)
         self.hw.schedule = self.loop.call_soon
+        self.hw.call_at = self.loop.call_at
         self.fs = FlashFS(flash_dir)
         self.serial = SerialPort(serial_sock, self.loop)
         self.env = Environment(self.fs, self.hw, self.loop, self.serial, "emulator")

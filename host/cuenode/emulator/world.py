@@ -293,6 +293,20 @@ class WorldServer:
         fs.cut_at_write = fs.writes + int(cmd["k"])
         return {"at": fs.cut_at_write}
 
+    def op_fault(self, client: _Client, cmd: dict[str, Any]) -> dict[str, Any]:
+        """Inject (or with no arguments clear) hardware faults: break_us, frame_stall_us,
+        late_pins {gpio: [us, level]} (changes to `level` arrive late). The HIL suite uses
+        them to prove its checks can fail."""
+        faults = self.node.hw.faults
+        faults.clear()
+        for key in ("break_us", "frame_stall_us"):
+            if cmd.get(key) is not None:
+                faults[key] = int(cmd[key])
+        if cmd.get("late_pins"):
+            late = cmd["late_pins"].items()
+            faults["late_pins"] = {int(g): (int(us), int(lv)) for g, (us, lv) in late}
+        return {"faults": {k: v for k, v in faults.items()}}
+
     def op_flash_writes(self, client: _Client, cmd: dict[str, Any]) -> dict[str, Any]:
         return {"writes": self.node.fs.writes}
 

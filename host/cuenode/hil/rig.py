@@ -1,0 +1,269 @@
+"""The node under test and the means to watch and poke it, whatever the target.
+
+A `Rig` gives the HIL checks one vocabulary: press and release a button, record the DMX line
+and chosen pins for some node time, inject a fault, cut the power. `EmulatorRig` drives the
+CPython emulator's world socket (virtual time); `HardwareRig` drives a real node over its
+serial link and its physical world through the HIL jig (cuenode.hil.jig).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cuenode.errors import CuenodeError
+from cuenode.hil import dmxline, wiring
+from cuenode.hil.thresholds import Threshold, for_board
+from cuenode.node import ops
+
+ShowText = Callable[[str, str], str]  # (node id, board) -> show YAML
+
+
+@dataclass
+class Recording:
+    start_us: float
+    end_us: float
+    dmx_edges: list[tuple[float, int]] = field(default_factory=list)
+    pins: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # label -> edges
+
+    def packets(self) -> list[dmxline.Packet]:
+        return dmxline.decode(self.dmx_edges, self.end_us)
+
+
+class Rig:
+    """What every target offers; a target without a capability says why in `lacks`."""
+
+    port = ""
+    board = "emulator"
+    native_usb = False
+    capabilities: frozenset[str] = frozenset()
+
+    def __init__(self) -> None:
+        self.board_data = wiring.board_data(self.board)
+        overrides = self.board_data.get("HIL_THRESHOLDS")
+        self.thresholds: dict[str, Threshold] = for_board(overrides)
+        self.show_node = ""
+
+    # -- capabilities ---------------------------------------------------------------------
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def lacks(self, capability: str) -> str:
+        return f"{type(self).__name__} cannot {capability}"
+
+    # -- the node -------------------------------------------------------------------------
+    def connect(self) -> ops.Session:
+        return ops.connect(self.port)
+
+    def identity(self) -> dict[str, str]:
+        with self.connect() as session:
+            st = ops.status(session)
+        keys = ("node", "board", "fw_version", "show", "show_hash", "port")
+        return {k: str(st.get(k, "")) for k in keys} | {"target": type(self).__name__}
+
+    def load_show(self, show_text: ShowText) -> None:
+        """Compile the HIL show for this node's identity and board, and push it."""
+        from cuenode.build.compile import compile_file
+
+        with self.connect() as session:
+            node_id = session.info.node_id
+            path = self.workdir() / "hil_show.yaml"
+            path.write_text(show_text(node_id, self.board))
+            blob = compile_file(path)[node_id]
+            ops.push(session, blob, node_id, force_switch=True)
+        self.show_node = node_id
+        self.wait(100)
+
+    def workdir(self) -> Path:
+        raise NotImplementedError
+
+    def before_test(self) -> None:
+        """Called before every check (an emulator re-injects its faults after a reboot)."""
+
+    def close(self) -> None:
+        pass
+
+    # -- time and the world (targets override) --------------------------------------------
+    def wait(self, ms: int) -> None:
+        raise NotImplementedError
+
+    def now_us(self) -> float:
+        raise NotImplementedError
+
+    def press(self, button: str) -> None:
+        raise NotImplementedError
+
+    def release(self, button: str) -> None:
+        raise NotImplementedError
+
+    def record(
+        self,
+        ms: int,
+        pins: tuple[str, ...] = (),
+        action: Callable[[], Any] | None = None,
+        lead_ms: int = 0,
+    ) -> Recording:
+        """The line (and `pins`) for `ms` of node time; `action` runs after `lead_ms` of it,
+        and `start_us` is when it ran."""
+        raise NotImplementedError
+
+    def relay_active(self, label: str) -> int:
+        return int(self.board_data["RELAYS"][label][1])
+
+
+class EmulatorRig(Rig):
+    """A virtual node of the CPython emulator, in virtual time; its world socket is the jig."""
+
+    board = "emulator"
+    capabilities = frozenset({"world", "power", "faults"})
+
+    def __init__(self, workdir: Path, faults: dict[str, Any] | None = None) -> None:
+        from cuenode.emulator.fleet import Fleet, NodePlan
+
+        super().__init__()
+        self._workdir = workdir
+        self.fleet = Fleet(workdir)
+        self.node = self.fleet.add(NodePlan("hil-node", None), virtual=True)
+        self.fleet.start()
+        self.node.advance(ms=100)
+        self.port = str(self.node.link_path)  # stays valid across reboots
+        self.faults = faults or {}
+
+    def workdir(self) -> Path:
+        return self._workdir
+
+    def load_show(self, show_text: ShowText) -> None:
+        super().load_show(show_text)
+        self.before_test()
+
+    def before_test(self) -> None:
+        if self.faults:
+            self.inject(**self.faults)
+
+    def close(self) -> None:
+        self.fleet.stop()
+
+    def wait(self, ms: int) -> None:
+        self.node.advance(ms=ms)
+
+    def now_us(self) -> float:
+        return float(self.node.io.state()["now_us"])
+
+    def press(self, button: str) -> None:
+        self.node.press(button)
+
+    def release(self, button: str) -> None:
+        self.node.release(button)
+
+    def bounce(self, button: str, ms: int) -> None:
+        self.node.bounce(button, ms)
+
+    def inject(self, **faults: Any) -> None:
+        """break_us, frame_stall_us, late_pins={relay: us}: the relay releases `us` late."""
+        late = {
+            str(self.node.gpio(k)): [us, 1 - self.relay_active(k)]
+            for k, us in faults.pop("late_pins", {}).items()
+        }
+        self.node.io.request("fault", late_pins=late, **faults)
+
+    def power_cycle(self) -> None:
+        boots = self.node.boots
+        self.node.power_cut(restore=True)
+        self.node.wait_boot(boots + 1)
+        self.node.advance(ms=100)
+
+    def record(
+        self,
+        ms: int,
+        pins: tuple[str, ...] = (),
+        action: Callable[[], Any] | None = None,
+        lead_ms: int = 0,
+    ) -> Recording:
+        io = self.node.io
+        io.subscribe(dmx=True, pins=bool(pins))
+        io.frames.clear()
+        io.events.clear()
+        if lead_ms:
+            self.wait(lead_ms)
+        start = self.now_us()
+        if action is not None:
+            action()
+        self.wait(ms)
+        end = self.now_us()
+        io.subscribe(dmx=False, pins=False)
+        rec = Recording(start, end, dmxline.edges_from_frames(io.frames))
+        for label in pins:
+            gpio = self.node.gpio(label)
+            rec.pins[label] = [
+                (float(e["t_us"]), int(e["level"]))
+                for e in io.events
+                if e.get("ev") == "pin" and e["gpio"] == gpio
+            ]
+        return rec
+
+
+class HardwareRig(Rig):
+    """A real node on `port`; its world is the HIL jig on `jig_port` (optional)."""
+
+    native_usb = True
+
+    def __init__(self, port: str, jig_port: str | None) -> None:
+        self.port = port
+        with ops.connect(port) as session:
+            self.board = session.info.board or "pico"
+            self.native_usb = self.board != "esp32_devkitc"  # the DevKitC has a USB-UART
+        super().__init__()
+        self.jig = None
+        if jig_port:
+            from cuenode.hil.jig import Jig
+
+            self.jig = Jig.open(jig_port, self.board_data)
+            self.capabilities = frozenset({"world"})
+        self._workdir = Path(".cuenode") / "hil"
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        self._t0 = time.monotonic()
+
+    def lacks(self, capability: str) -> str:
+        if capability == "world":
+            return "hardware: this check needs the HIL jig (--jig PORT, see docs/hil.md)"
+        if capability == "power":
+            return "hardware: cutting power needs the jig's power relay (not wired by default)"
+        return "hardware: fault injection exists only on an emulated node"
+
+    def workdir(self) -> Path:
+        return self._workdir
+
+    def close(self) -> None:
+        if self.jig is not None:
+            self.jig.close()
+
+    def wait(self, ms: int) -> None:
+        time.sleep(ms / 1000)
+
+    def now_us(self) -> float:
+        if self.jig is not None:
+            return self.jig.now_us()
+        return (time.monotonic() - self._t0) * 1e6
+
+    def _need_jig(self) -> Any:
+        if self.jig is None:
+            raise CuenodeError("no HIL jig", "give --jig PORT")
+        return self.jig
+
+    def press(self, button: str) -> None:
+        self._need_jig().drive(button, pressed=True)
+
+    def release(self, button: str) -> None:
+        self._need_jig().drive(button, pressed=False)
+
+    def record(
+        self,
+        ms: int,
+        pins: tuple[str, ...] = (),
+        action: Callable[[], Any] | None = None,
+        lead_ms: int = 0,
+    ) -> Recording:
+        return self._need_jig().record(ms, pins, action, lead_ms)
