@@ -9,7 +9,8 @@
 # tick at the deadline, not merely once per DMX frame (a 23 ms frame tick held a 10 s max_on
 # relay on for 10,020 ms). next_cut_in(now) says when the next cut is due, and on_change
 # (a callable the app sets, called with no arguments) says that a relay just switched on or
-# its deadline moved earlier: main.py's relay task sleeps until the deadline, woken by it.
+# off or its deadline moved earlier: nodeapp's relay task sleeps until the deadline, woken by
+# it, and mirrors the pins at once (so a STOP cuts a hazard within the request, not a frame).
 from array import array
 
 from cuefw.compat import const, ticks_add, ticks_diff
@@ -72,7 +73,7 @@ class RelayGovernor:
         # each one's rest and duty history: a show reload must not clear min_off or duty.
         self.key = [None] * n_relays
         self.carried = {}
-        self.on_change = None  # called when a relay switches on or its deadline moves (top)
+        self.on_change = None  # called when a relay switches on/off or its deadline moves (top)
 
     # --- configuration -------------------------------------------------------------------
 
@@ -326,6 +327,7 @@ class RelayGovernor:
         if self.window[i]:
             self._remember(i, self.on_since[i], now)
         self.log.add(now, EV_RELAY_OFF, i, reason)
+        self._changed()  # the pins follow at once (STOP, disarm, a cue's off), not next frame
 
     def _off_matching(self, mask, now, reason):
         n = 0

@@ -49,7 +49,7 @@ _ALL = [
     Threshold("look_mismatches", 0, "max", "packets", DESIGN + ": the line carries the look"),
     Threshold("go_latency_p99_ms", 38, "max", "ms", DESIGN + ": debounce 10 + frame 23 + 5 ms"),
     Threshold("bounce_gos", 1, "max", "GOs", DESIGN + ": a bouncing press is one GO"),
-    Threshold("relay_pulse_error_ms", 25, "max", "ms", DESIGN + ": pulse within a frame"),
+    Threshold("relay_pulse_error_ms", 2, "max", "ms", DESIGN + ": relays switch on time (2 ms)"),
     Threshold("max_on_cut_late_ms", 2, "max", "ms", DESIGN + ": relay cut within 2 ms of max_on"),
     Threshold("stop_cut_ms", 2, "max", "ms", DESIGN + ": STOP cuts hazards at once"),
     Threshold("status_rtt_p99_ms", 20, "max", "ms", ISSUE + ": native USB", True),

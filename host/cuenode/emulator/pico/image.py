@@ -63,10 +63,7 @@ def read_files(image: bytes) -> dict[str, bytes]:
 
 def firmware_files(name: str) -> dict[str, bytes]:
     """What `cuenode flash --board pico --name NAME` puts on a Pico (cuefw as armv6m .mpy)."""
-    try:
-        from cuenode.node.flash import stage_firmware  # type: ignore[import-not-found]
-    except ImportError:
-        from cuenode.flash import stage_firmware
+    from cuenode.node.flash import stage_firmware
 
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp)
