@@ -113,3 +113,24 @@ def test_a_board_may_override_a_threshold_but_not_invent_one() -> None:
     assert for_board({"status_rtt_p99_ms": 40})["status_rtt_p99_ms"].limit == 40
     with pytest.raises(KeyError, match="known thresholds"):
         for_board({"status_rtt_p99": 40})
+
+
+def test_the_wiring_tables_in_docs_hil_match_the_board_data() -> None:
+    doc = (REPO_ROOT / "docs" / "hil.md").read_text()
+    for board in ("pico", "esp32_devkitc"):
+        table = re.search(rf"<!-- table:{board} -->\n(.*?)\n<!-- /table -->", doc, re.S)
+        assert table and table.group(1).strip() == wiring.markdown_table(board), board
+
+
+def test_cuenode_hil_runs_the_suite_and_writes_its_report(tmp_path: Path) -> None:
+    cuenode = Path(sys.executable).with_name("cuenode")
+    report = tmp_path / "rep"
+    args = [str(cuenode), "hil", "--report", str(report), "-k", "node_answers or packet_length"]
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"report: {report / 'report.html'}" in proc.stdout
+    assert "packet_slots" in (report / "report.html").read_text()
+    usage = subprocess.run(
+        [str(cuenode), "hil", "--jig", "/dev/null"], capture_output=True, text=True
+    )
+    assert usage.returncode == 2 and "--jig needs --node" in usage.stderr
