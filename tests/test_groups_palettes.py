@@ -125,7 +125,8 @@ cues:
   - {cue: 1, levels: {c.dimmer: 1, zz.dimmer: 1, p1.dimmer: 2, 'p[1-2].dimmer': 3}}
 """
     assert problems(tmp_path, body) == [
-        "15:7: groups.b[0]: groups contain each other: a -> b -> a; expected groups that do not loop",
+        "15:7: groups.b[0]: groups contain each other: a -> b -> a; "
+        "expected groups that do not loop",
         "16:6: groups.c: range 'd[1-5]' names 'd4', which is not a fixture; "
         "expected a range over fixtures that exist",
         "17:3: groups.d1: group 'd1' has the name of a fixture; expected a name no fixture has",
