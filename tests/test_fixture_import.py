@@ -4,8 +4,8 @@ for these tests in the published formats) become fixture types that drive real D
 from __future__ import annotations
 
 import io
-import re
 import json
+import re
 from pathlib import Path
 
 import pytest
