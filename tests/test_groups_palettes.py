@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cuenode.build.compiler import node_shows
+from cuenode.paths import EXAMPLES_DIR
 from cuenode.show.groups import BadTarget, parse_range
 from cuenode.show.load import load_show
 
@@ -244,3 +245,26 @@ cues:
         "26:49: cues[0].levels.m1: palette 'big' sets red; no fixture of 'm1' has any of them; "
         "expected a palette for parameters these fixtures have",
     ]
+
+
+def test_docs_groups_example_is_valid(tmp_path: Path) -> None:
+    doc = (EXAMPLES_DIR.parent / "docs" / "show-format.md").read_text()
+    section = doc.split("## Groups, ranges and palettes: a complete example", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "show.yaml"
+    path.write_text(example.replace("../examples/fixtures/", f"{EXAMPLES_DIR}/fixtures/"))
+    show, found = load_show(path)
+    assert [str(p) for p in found] == []
+    assert show is not None
+    one, two, three = (c.levels for c in show.cues)
+    assert one[("pars4", "red")] == 255 and one[("pars2", "dimmer")] == 204
+    assert two[("pars3", "blue")] == 255 and ("pars2", "blue") not in two
+    assert (
+        two[("spot2", "pan")] == 32768
+        and two[("spot1", "focus")] == 153
+        and two[("spot2", "gobo")] == 10
+    )
+    assert three[("front1", "dimmer")] == 102 and three[("front2", "dimmer")] == 0
+    assert three[("pars2", "dimmer")] == 51 and three[("pars4", "dimmer")] == 0
+    assert show.cues[2].up_ms == 90_000
+    assert show.nodes["rack"].fixtures[:2] == ("pars1", "pars2")
