@@ -2,7 +2,11 @@
 """Writes examples/theatre.yaml: a realistic two-node theatre show (The Tempest).
 
 The YAML file is what is committed and used; this script only saves typing it by hand and is
-deterministic (same output every run): `python3 examples/make_theatre.py`.
+deterministic (same output every run): `python3 examples/make_theatre.py`. The show is written
+the way a programmer writes one: groups for the rig's runs of fixtures, colour and position
+palettes for the moods, per-fixture levels only where a cue picks out single fixtures.
+tests/test_theatre_looks.py checks it compiles to the same bytes as the flat version it
+replaced (tests/shows/theatre_flat.yaml, one level per fixture).
 """
 
 from __future__ import annotations
@@ -31,6 +35,33 @@ fixture_types:
   cyc_rgba:                    # asymmetric cyc flood, 4 channels
     label: Cyc flood RGBA
     channels: {red: 1, green: 2, blue: 3, amber: 4}
+"""
+
+GROUPS_AND_PALETTES = """
+groups:                        # a group stands for its fixtures wherever a fixture may be
+  foh: foh[1-8]                # a range: foh1 ... foh8
+  lx1: lx1_[1-8]
+  lx2: lx2_[1-8]
+  electrics: [lx1, lx2]
+  dimmers: [foh, electrics]
+  back: back[1-6]
+  cyc: [cyc_l, cyc_r]
+  spots: spot[1-4]
+  washes: wash[1-4]
+  floor: floor[1-6]
+
+palettes:                      # `back: day` gives each fixture of back the values it has
+  colour:
+    day: {red: 80%, green: 70%, blue: 45%, white: 60%}
+    night: {red: 5%, green: 15%, blue: 85%, white: 0}
+    magic: {red: 55%, green: 10%, blue: 90%, white: 10%}
+    dawn: {red: 95%, green: 45%, blue: 20%, white: 15%}
+    deep_red: {red: 40%, amber: 10%, blue: 20%}      # sunrise on the cyc, three steps
+    sun_amber: {red: 80%, amber: 70%, blue: 5%}
+    full_day: {red: 90%, amber: 60%, green: 50%, blue: 40%}
+    black: {red: 0, green: 0, blue: 0, amber: 0}
+  position:
+    prospero: {pan: 32768, tilt: 30000}              # down centre, the epilogue
 """
 
 # name, type, address, node
@@ -67,7 +98,7 @@ def fixtures_yaml() -> str:
         "wash1": "moving washes",
         "floor1": "deck RGB pars",
     }
-    for name, ftype, address, _ in patch():
+    for name, ftype, address, _ in patch():  # addresses: one line each
         if name in titles:
             lines.append(f"  # {titles[name]}")
         lines.append(f"  {name}: {{type: {ftype}, address: {address}}}")
@@ -81,7 +112,7 @@ nodes:
     on_fault: hold             # keep the look if the node faults mid-scene
     go_protect: 700ms
     stop_fade: 3s
-    fixtures: [{sl}]
+    fixtures: [dimmers, back, cyc]
     relays:
       fog:                     # low fogger for the storm, on a mains-rated relay
         pin: R1
@@ -108,7 +139,7 @@ nodes:
     on_fault: blackout         # movers go dark rather than freeze on a wrong position
     go_protect: 700ms
     stop_fade: 3s
-    fixtures: [{sr}]
+    fixtures: [spots, washes, floor]
     relays:
       strobe:                  # strobe contactor for the lightning
         pin: R1
@@ -124,10 +155,7 @@ nodes:
 
 
 def nodes_yaml() -> str:
-    rows = patch()
-    sl = ", ".join(r[0] for r in rows if r[3] == "sl")
-    sr = ", ".join(r[0] for r in rows if r[3] == "sr")
-    return NODES.format(sl=sl, sr=sr)
+    return NODES
 
 
 # --- cues ----------------------------------------------------------------------------------
@@ -154,20 +182,22 @@ class Cues:
         relays: dict[str, str] | None = None,
     ) -> None:
         lines = [f"  - cue: {number}", f"    label: {json.dumps(label)}"]
-        for key, value in (
-            ("time", time),
-            ("up", up),
-            ("down", down),
-            ("delay", delay),
-            ("follow", follow),
-            ("hang", hang),
-            ("curve", curve),
-        ):
-            if value is not None:
-                lines.append(f"    {key}: {value}")
+        timing = [
+            f"{key}: {value}"
+            for key, value in (
+                ("time", time),
+                ("up", up),
+                ("down", down),
+                ("delay", delay),
+                ("follow", follow),
+                ("hang", hang),
+                ("curve", curve),
+            )
+            if value is not None
+        ]
+        lines += [f"    {t}" for t in timing]
         if levels:
-            lines.append("    levels:")
-            lines += [f"      {k}: {v}" for k, v in levels.items()]
+            lines += flow("    levels: ", levels)
         if relays:
             lines.append("    relays: {" + ", ".join(f"{k}: {v}" for k, v in relays.items()) + "}")
         self.out.append("\n".join(lines))
@@ -176,24 +206,29 @@ class Cues:
         return f"{self.rng.randrange(lo, hi + 1, 5)}%"
 
 
-def wash(names: list[str], param: str, value: str | int) -> dict[str, str | int]:
-    return {f"{n}.{param}": value for n in names}
+def group(name: str, param: str, value: str | int) -> dict[str, str | int]:
+    return {f"{name}.{param}": value}
+
+
+def flow(lead: str, items: dict[str, str | int], width: int = 100) -> list[str]:
+    """A flow mapping `{k: v, ...}` wrapped at `width` columns, continuation lines aligned."""
+    pairs = [f"{k}: {v}" for k, v in items.items()]
+    lines, line = [], lead + "{"
+    for i, pair in enumerate(pairs):
+        piece = pair + ("}" if i == len(pairs) - 1 else ",")
+        if len(line) + len(piece) + 1 > width and not line.endswith("{"):
+            lines.append(line)
+            line = " " * (len(lead) + 1)
+        line += ("" if line.endswith("{") or not line.strip() else " ") + piece
+    return [*lines, line]
 
 
 def scene_states(c: Cues, start: int, act: str, scene: str, mood: str, count: int) -> None:
     """A scene: an establishing state, then `count - 1` shifts in focus and intensity."""
-    palettes = {
-        "day": {"red": "80%", "green": "70%", "blue": "45%", "white": "60%"},
-        "night": {"red": "5%", "green": "15%", "blue": "85%", "white": "0"},
-        "magic": {"red": "55%", "green": "10%", "blue": "90%", "white": "10%"},
-        "dawn": {"red": "95%", "green": "45%", "blue": "20%", "white": "15%"},
-    }
-    colour = palettes[mood]
     levels: dict[str, str | int] = {}
-    levels |= wash(FOH, "dimmer", c.pct(45, 75) if mood != "night" else c.pct(15, 30))
-    levels |= wash(LX1 + LX2, "dimmer", c.pct(30, 60) if mood != "night" else c.pct(5, 20))
-    levels |= wash(BACK, "dimmer", "80%") | {f"{b}.{k}": v for b in BACK for k, v in colour.items()}
-    levels |= {f"{cy}.{k}": v for cy in CYC for k, v in colour.items() if k != "white"}
+    levels |= group("foh", "dimmer", c.pct(45, 75) if mood != "night" else c.pct(15, 30))
+    levels |= group("electrics", "dimmer", c.pct(30, 60) if mood != "night" else c.pct(5, 20))
+    levels |= group("back", "dimmer", "80%") | {"back": mood, "cyc": mood}  # colour palettes
     c.cue(
         start,
         f"{act}.{scene} {mood} establishing",
@@ -245,16 +280,16 @@ def storm(c: Cues, start: int) -> None:
     c.cue(
         start,
         "I.1 storm: house to half, rumble",
-        wash(FOH, "dimmer", "10%"),
+        group("foh", "dimmer", "10%"),
         time="3s",
         relays={"haze": "pulse 20s"},
     )
     flashes = 12
     for k in range(flashes):
         flash = (
-            wash(BACK, "white", 255) | wash(BACK, "dimmer", 255)
+            group("back", "white", 255) | group("back", "dimmer", 255)
             if k % 2 == 0
-            else (wash(BACK, "white", 0) | wash(BACK, "dimmer", "30%"))
+            else (group("back", "white", 0) | group("back", "dimmer", "30%"))
         )
         relays = {0: {"strobe": "pulse 4s"}, 1: {"fog": "pulse 6s"}}.get(k)
         c.cue(
@@ -268,17 +303,17 @@ def storm(c: Cues, start: int) -> None:
     c.cue(
         start + 1,
         "I.1 the ship splits",
-        wash(WASHES, "dimmer", "90%")
-        | wash(WASHES, "blue", 255)
-        | wash(WASHES, "zoom", "80%")
-        | wash(BACK, "dimmer", "20%"),
+        group("washes", "dimmer", "90%")
+        | group("washes", "blue", 255)
+        | group("washes", "zoom", "80%")
+        | group("back", "dimmer", "20%"),
         time="1.5s",
         hang="4s",
     )
     c.cue(
         start + 2,
         "I.1 storm ebbs",
-        wash(WASHES, "dimmer", "40%") | wash(FOH, "dimmer", 0),
+        group("washes", "dimmer", "40%") | group("foh", "dimmer", 0),
         time="6s",
         curve="s-curve",
     )
@@ -286,13 +321,9 @@ def storm(c: Cues, start: int) -> None:
 
 def sunrise(c: Cues, start: int) -> None:
     """A slow three-part sunrise on the cyc, each part hanging into the next."""
-    steps = [
-        ("deep red", {"red": "40%", "amber": "10%", "blue": "20%"}),
-        ("amber", {"red": "80%", "amber": "70%", "blue": "5%"}),
-        ("full day", {"red": "90%", "amber": "60%", "green": "50%", "blue": "40%"}),
-    ]
-    for k, (name, colour) in enumerate(steps):
-        levels = {f"{cy}.{p}": v for cy in CYC for p, v in colour.items()}
+    steps = [("deep red", "deep_red"), ("amber", "sun_amber"), ("full day", "full_day")]
+    for k, (name, palette) in enumerate(steps):
+        levels: dict[str, str | int] = {"cyc": palette}
         auto = {"hang": "2s"} if k < len(steps) - 1 else {}
         c.cue(
             f"{start}.{k + 1}" if k else start,
@@ -306,9 +337,14 @@ def sunrise(c: Cues, start: int) -> None:
 
 def build() -> str:
     c = Cues()
-    c.cue(1, "Preset: house open", wash(FOH, "dimmer", "20%") | wash(CYC, "blue", "30%"), time="3s")
+    c.cue(
+        1,
+        "Preset: house open",
+        group("foh", "dimmer", "20%") | group("cyc", "blue", "30%"),
+        time="3s",
+    )
     c.cue(2, "House to half", {}, time="5s", relays={"haze": "pulse 25s"})
-    c.cue(3, "House out", wash(FOH, "dimmer", 0) | wash(CYC, "blue", 0), time="4s")
+    c.cue(3, "House out", group("foh", "dimmer", 0) | group("cyc", "blue", 0), time="4s")
     storm(c, 10)
     scene_states(c, 20, "I", "2", "day", 28)
     sunrise(c, 50)
@@ -316,7 +352,7 @@ def build() -> str:
     c.cue(
         90,
         "Interval: house up",
-        wash(FOH, "dimmer", "60%") | wash(DIMMERS[8:], "dimmer", 0),
+        group("foh", "dimmer", "60%") | group("electrics", "dimmer", 0),
         time="5s",
     )
     scene_states(c, 100, "III", "1", "night", 22)
@@ -324,24 +360,23 @@ def build() -> str:
     c.cue(
         145,
         "IV.1 masque: spirits vanish",
-        wash(SPOTS, "dimmer", 0) | wash(WASHES, "dimmer", 0),
+        group("spots", "dimmer", 0) | group("washes", "dimmer", 0),
         time="3s",
         hang="1s",
         relays={"fog": "pulse 5s"},
     )
-    c.cue(146, "IV.1 the cell again", wash(FOH, "dimmer", "50%"), time="4s")
+    c.cue(146, "IV.1 the cell again", group("foh", "dimmer", "50%"), time="4s")
     scene_states(c, 150, "V", "1", "dawn", 26)
     sunrise(c, 180)
     c.cue(
         190,
         "Epilogue: Prospero alone",
-        wash(DIMMERS, "dimmer", 0)
+        group("dimmers", "dimmer", 0)
         | {
             "foh4.dimmer": "70%",
             "foh5.dimmer": "70%",
             "spot1.dimmer": "100%",
-            "spot1.pan": 32768,
-            "spot1.tilt": 30000,
+            "spot1": "prospero",
         },
         time="8s",
         curve="s-curve",
@@ -356,23 +391,20 @@ def build() -> str:
     c.cue(
         192,
         "Blackout",
-        {"spot1.dimmer": 0}
-        | wash(CYC, "red", 0)
-        | wash(CYC, "amber", 0)
-        | wash(CYC, "green", 0)
-        | wash(CYC, "blue", 0)
-        | wash(BACK, "dimmer", 0),
+        {"spot1.dimmer": 0, "cyc": "black"} | group("back", "dimmer", 0),
         time="0",
         hang="2s",
     )
-    c.cue(193, "Bows", wash(FOH, "dimmer", "85%") | wash(LX1, "dimmer", "70%"), time="3s")
-    c.cue(194, "Bows out", wash(FOH, "dimmer", 0) | wash(LX1, "dimmer", 0), time="2s", hang="3s")
-    c.cue(195, "House up, walkout", wash(FOH, "dimmer", "50%"), time="5s")
+    c.cue(193, "Bows", group("foh", "dimmer", "85%") | group("lx1", "dimmer", "70%"), time="3s")
+    c.cue(
+        194, "Bows out", group("foh", "dimmer", 0) | group("lx1", "dimmer", 0), time="2s", hang="3s"
+    )
+    c.cue(195, "House up, walkout", group("foh", "dimmer", "50%"), time="5s")
     return "\n\n".join(c.out[:2]) + "\n" + "\n\n".join(c.out[2:]) + "\n"
 
 
 def main() -> None:
-    OUT.write_text(HEADER + fixtures_yaml() + nodes_yaml() + build())
+    OUT.write_text(HEADER + fixtures_yaml() + GROUPS_AND_PALETTES + nodes_yaml() + build())
     print(f"wrote {OUT}")
 
 

@@ -132,6 +132,16 @@ def test_theatre_show_is_clean_and_big_enough() -> None:
         ("1s 250ms", 1250),
         (3, 3000),
         ("0.001s", 1),
+        (".5s", 500),
+        (".5", 500),
+        (".25", 250),
+        ("1:30", 90_000),
+        ("0:05", 5000),
+        ("0:02.5", 2500),
+        ("10:00", 600_000),
+        ("1:00:00", 3_600_000),
+        ("0:01:30", 90_000),
+        ("1m .5s", 60_500),
     ],
 )
 def test_times(text: object, ms: int) -> None:
@@ -140,7 +150,11 @@ def test_times(text: object, ms: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2x", "s", "", "1.5.2s", "-1s", "30s1m", "1s1s", True, None, [1], "1h1ms1s", 3601, "0.0001"],
+    [
+        "2x", "s", "", "1.5.2s", "-1s", "30s1m", "1s1s", True, None, [1], "1h1ms1s", 3601,
+        "0.0001", "1:60", "1:5", ":30", "1:30s", "1:00:00:00", "1:70:00", "2:00:00", "5.",
+        "1:30.0001",
+    ],
 )
 def test_bad_times(text: object) -> None:
     with pytest.raises(BadValue):

@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
+from cuenode.show.levels import LevelContext, parse_levels
 from cuenode.show.model import Cue, Curve, Relay, RelayAction, RelayActionKind
 from cuenode.show.schema import Problems, entries, items, mapping, parse, seen_at, suggest
-from cuenode.show.types import FixtureDraft
 from cuenode.show.values import (
     BadValue,
     format_cue,
     parse_cue_number,
-    parse_level,
     parse_text,
     parse_time_ms,
 )
@@ -48,7 +47,7 @@ class CueDraft:
 def parse_cues(
     out: Problems,
     node: YNode | None,
-    fixtures: dict[str, FixtureDraft | None],
+    context: LevelContext,
     relays: dict[str, Relay | None],
 ) -> tuple[list[CueDraft], bool]:
     """The cues in file order, and whether every cue was read without problems."""
@@ -61,7 +60,7 @@ def parse_cues(
     seen: dict[int, YNode] = {}
     complete = True
     for item in cue_items:
-        draft = _parse_cue(out, item, fixtures, relays)
+        draft = _parse_cue(out, item, context, relays)
         number_node = draft.fields.get("cue") if draft else None
         if draft is None or number_node is None:
             complete = False
@@ -96,7 +95,7 @@ def _check_number(
 def _parse_cue(
     out: Problems,
     node: YNode,
-    fixtures: dict[str, FixtureDraft | None],
+    context: LevelContext,
     relays: dict[str, Relay | None],
 ) -> CueDraft | None:
     before = len(out)
@@ -117,7 +116,7 @@ def _parse_cue(
             "follow (after GO) or hang (after the fade completes)",
         )
     curve = _curve(out, known.get("curve"))
-    levels = _parse_levels(out, known.get("levels"), fixtures)
+    levels = parse_levels(out, known.get("levels"), context)
     actions = _parse_actions(out, known.get("relays"), relays)
     if len(out) != before or number is None:
         return CueDraft(Cue(number), node, known, complete=False) if number is not None else None
@@ -149,45 +148,6 @@ def _curve(out: Problems, node: YNode | None) -> str:
         )
         return "linear"
     return str(node.value)
-
-
-def _parse_levels(
-    out: Problems, node: YNode | None, fixtures: dict[str, FixtureDraft | None]
-) -> dict[tuple[str, str], int]:
-    levels: dict[tuple[str, str], int] = {}
-    if node is None:
-        return levels
-    for key, vnode in entries(out, node, "a mapping of fixture.parameter -> level").items():
-        fixture_name, dot, pname = key.partition(".")
-        if not dot or not fixture_name or not pname:
-            out.at_entry(
-                vnode,
-                f"{key!r} does not name a fixture parameter",
-                "fixture.parameter, e.g. 'spot1.dimmer'",
-            )
-            continue
-        if fixture_name not in fixtures:
-            out.at_entry(
-                vnode,
-                f"unknown fixture {fixture_name!r}",
-                suggest(fixture_name, fixtures, "a fixture from the fixtures section"),
-            )
-            continue
-        fixture = fixtures[fixture_name]
-        if fixture is None:  # its own problems are reported where it is defined
-            continue
-        params = {p.name: p for p in fixture.type.params}
-        if pname not in params:
-            out.at_entry(
-                vnode,
-                f"fixture {fixture_name!r} ({fixture.type.name}) has no parameter {pname!r}",
-                suggest(pname, params, "a parameter"),
-            )
-            continue
-        value = parse(out, vnode, parse_level, params[pname].max_value)
-        if value is not None:
-            levels[(fixture_name, pname)] = value
-    return levels
 
 
 def _parse_actions(

@@ -21,15 +21,27 @@ from cuenode.show.checks import (
     check_relays,
 )
 from cuenode.show.cues import CueDraft, parse_cues
+from cuenode.show.groups import parse_groups
+from cuenode.show.levels import LevelContext
 from cuenode.show.model import Fixture, Mark, Problem, Show
 from cuenode.show.nodes import NodeDrafts, parse_nodes
+from cuenode.show.palettes import parse_palettes
 from cuenode.show.schema import Problems, mapping, parse
 from cuenode.show.types import FixtureDraft, load_includes, parse_fixtures, parse_types
 from cuenode.show.values import parse_int, parse_text
 from cuenode.show.yaml import YNode, describe, load_yaml, read_text
 
 FORMAT_VERSION = 1
-TOP_KEYS = ("show", "include", "fixture_types", "fixtures", "nodes", "cues")
+TOP_KEYS = (
+    "show",
+    "include",
+    "fixture_types",
+    "fixtures",
+    "groups",
+    "palettes",
+    "nodes",
+    "cues",
+)
 SHOW_KEYS = ("name", "version")
 
 
@@ -99,8 +111,11 @@ def _build(out: Problems, root: YNode, path: Path) -> Show | None:
         sections.append(known["fixture_types"])
     types = parse_types(out, sections)
     fixtures = parse_fixtures(out, known.get("fixtures"), types)
-    nodes = parse_nodes(out, known.get("nodes"), set(fixtures))
-    cues, cues_complete = parse_cues(out, known.get("cues"), fixtures, nodes.relays)
+    targets = parse_groups(out, known.get("groups"), fixtures)
+    palettes = parse_palettes(out, known.get("palettes"), targets)
+    nodes = parse_nodes(out, known.get("nodes"), set(fixtures), targets)
+    context = LevelContext(targets, palettes)
+    cues, cues_complete = parse_cues(out, known.get("cues"), context, nodes.relays)
     check_patch(out, fixtures, nodes)
     check_fire_buttons(out, nodes, cues)
     check_chain(out, cues)

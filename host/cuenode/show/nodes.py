@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from cuenode.boards import Board, board_names, load_board
+from cuenode.show.groups import Targets
 from cuenode.show.model import Button, ButtonAction, FaultMode, Node, Relay
 from cuenode.show.schema import (
     Problems,
@@ -44,10 +45,13 @@ class NodeDrafts:
     relays: dict[str, Relay | None] = field(default_factory=dict)
     relay_nodes: dict[str, YNode] = field(default_factory=dict)
     buttons: list[tuple[Button, YNode]] = field(default_factory=list)
+    groups: dict[str, tuple[str, ...] | None] = field(default_factory=dict)  # show's groups
 
 
-def parse_nodes(out: Problems, node: YNode | None, fixture_names: set[str]) -> NodeDrafts:
-    drafts = NodeDrafts()
+def parse_nodes(
+    out: Problems, node: YNode | None, fixture_names: set[str], targets: Targets | None = None
+) -> NodeDrafts:
+    drafts = NodeDrafts(groups=targets.groups if targets else {})
     if node is None:
         return drafts
     found = entries(out, node, "a mapping of node id -> node")
@@ -120,7 +124,9 @@ def _patch(
             out.at(entry, f"is {describe(name)}", "a fixture name")
             continue
         name = str(name)
-        if name not in fixture_names:
+        if name in drafts.groups and name not in fixture_names:
+            patched.extend(_patch_group(out, node_id, entry, drafts.groups[name] or (), drafts))
+        elif name not in fixture_names:
             out.at(
                 entry,
                 f"unknown fixture {name!r}",
@@ -138,6 +144,27 @@ def _patch(
         else:
             drafts.patch[name] = (node_id, entry)
             patched.append(name)
+    return patched
+
+
+def _patch_group(
+    out: Problems, node_id: str, entry: YNode, members: tuple[str, ...], drafts: NodeDrafts
+) -> list[str]:
+    """A group in a node's fixtures list patches each of its fixtures there."""
+    patched = []
+    for name in members:
+        if name in drafts.patch:
+            other, first = drafts.patch[name]
+            where = "this node" if other == node_id else f"node {other!r}"
+            out.at(
+                entry,
+                f"fixture {name!r} of group {entry.value!r} is already patched on {where} "
+                f"at {seen_at(first.mark, entry.mark)}",
+                "each fixture on exactly one node, once",
+            )
+            continue
+        drafts.patch[name] = (node_id, entry)
+        patched.append(name)
     return patched
 
 

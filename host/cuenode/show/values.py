@@ -20,9 +20,12 @@ from cuenode.show.yaml import describe
 MAX_TIME_MS = 3_600_000  # 1 h: longer fades/follows are almost surely a typo (ms given as s)
 MAX_CUE = 99_999_999  # cue 99999.999 in thousandths
 NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,31}\Z")
-TIME_PART_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+TIME_PART_RE = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|h|m|s)")
+# clock form: M:SS or H:MM:SS, seconds may have a fraction ("1:30", "0:02.5", "1:00:00")
+CLOCK_RE = re.compile(r"(?:(\d+):([0-5]\d):|(\d+):)([0-5]\d(?:\.\d+)?)\Z")
+BARE_FRACTION_RE = re.compile(r"\.\d+\Z")  # ".5" written as text: seconds
 UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1}
-TIME_EXPECTED = 'a time like 2.5, "2.5s", "500ms" or "1m30s" (0 to 1h)'
+TIME_EXPECTED = 'a time like 2.5, ".5s", "500ms", "1m30s" or "1:30" (0 to 1h)'
 
 
 class BadValue(Exception):
@@ -66,12 +69,27 @@ def parse_time_ms(value: Any, limit_ms: int = MAX_TIME_MS) -> int:
 
 def _time_text_ms(text: str) -> Decimal:
     compact = text.replace(" ", "")
+    clock = _clock_ms(compact)
+    if clock is not None:
+        return clock
     parts = TIME_PART_RE.findall(compact)
     ranks = [list(UNIT_MS).index(unit) for _, unit in parts]
     # units once each, largest first: "1m30s", "1h", "2.5s", "500ms"
     if not parts or "".join(n + u for n, u in parts) != compact or ranks != sorted(set(ranks)):
         raise BadValue(f"{describe(text)} is not a time", TIME_EXPECTED)
     return sum((Decimal(n) * UNIT_MS[u] for n, u in parts), Decimal(0))
+
+
+def _clock_ms(compact: str) -> Decimal | None:
+    """'1:30' -> 90000, '1:02:03' -> 3723000, '0:02.5' -> 2500, '.5' -> 500; None otherwise."""
+    if BARE_FRACTION_RE.match(compact):
+        return Decimal(compact) * 1000
+    match = CLOCK_RE.match(compact)
+    if match is None:
+        return None
+    hours, minutes_of_hour, minutes, seconds = match.groups()
+    total_minutes = int(hours) * 60 + int(minutes_of_hour) if hours else int(minutes)
+    return (total_minutes * 60 + Decimal(seconds)) * 1000
 
 
 def _time_range(limit_ms: int) -> str:
