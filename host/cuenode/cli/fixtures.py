@@ -53,7 +53,7 @@ def list_(files: tuple[Path, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    width = max((len(r["type"]) for r in rows), default=4)
+    width = max((len(str(r["type"])) for r in rows), default=4)
     for r in rows:
         click.echo(
             f"{r['type']:<{width}}  {r['params']:>3} params  {r['footprint']:>3} ch  "

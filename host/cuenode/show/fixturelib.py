@@ -128,7 +128,7 @@ def _ofl_channels(path: Path, available: dict[str, Any]) -> dict[str, Channel]:
     for key, spec in available.items():
         spec = spec or {}
         aliases = list(spec.get("fineChannelAliases") or [])
-        resolution = RESOLUTIONS.get(spec.get("dmxValueResolution"), len(aliases))
+        resolution = RESOLUTIONS.get(str(spec.get("dmxValueResolution")), len(aliases))
         default = _ofl_default(path, key, spec.get("defaultValue", 0), resolution)
         known[key] = Channel(spec.get("name") or key, None, default)
         for level, alias in enumerate(aliases, start=1):
@@ -172,7 +172,7 @@ def _qxf(path: Path, text: str) -> tuple[str, list[Mode]]:
     modes = []
     for m in root.findall(f"{QXF_NS}Mode"):
         used = [c.text or "" for c in sorted(m.findall(f"{QXF_NS}Channel"), key=_number)]
-        slots = [_qxf_channel(path, n, used, channels) for n in used]
+        slots: list[Channel | None] = [_qxf_channel(path, n, used, channels) for n in used]
         modes.append(Mode(m.get("Name", ""), m.get("Name", ""), slots))
     return f"{maker} {model}".strip(), modes
 
