@@ -296,6 +296,7 @@ async def link_task(app, handler):
     rx = bytearray(256)
     one = bytearray(1)
     out = sys.stdout.buffer
+    start_events(app, out.write)
     while not app.want_repl:
         first = await reader.read(1)  # sleeps until a byte arrives (stdin read(n) blocks)
         rx[0] = first[0]
@@ -314,6 +315,7 @@ async def stream_link_task(app, handler, port):
     flag = asyncio.Event()
     port.irq(lambda p: flag.set())
     rx = bytearray(256)
+    start_events(app, port.write)
     while not app.want_repl:
         n = port.readinto(rx)
         if not n:
@@ -323,6 +325,28 @@ async def stream_link_task(app, handler, port):
         reply = handler(memoryview(rx)[:n], ticks_ms())
         if reply:
             port.write(reply)
+
+
+# -- events: the link's hook (docs/protocol.md, "Events") ----------------------------------
+def start_events(app, write):
+    """Send event frames to a subscribed host as soon as the event log grows."""
+    nodelink = getattr(app, "nodelink", None)
+    if nodelink is not None:
+        asyncio.create_task(events_task(app, nodelink, write))
+
+
+async def events_task(app, nodelink, write):
+    """Woken by the event log (EventLog.wake); writes whole frames between link replies."""
+    flag = asyncio.Event()
+    app.log_.wake = flag
+    while not app.want_repl:
+        await flag.wait()
+        flag.clear()
+        try:
+            while nodelink.events_waiting():
+                write(nodelink.events())
+        except Exception as e:  # a failing write must not end the task (the link lives on)
+            report(e)
 
 
 async def health_task(app, wdt):
@@ -390,6 +414,7 @@ def main():
     store = Store("", hashlib.sha256)
     app = App(make_dmx(), store, ticks_ms())
     nodelink = NodeLink(app, store)
+    app.nodelink = nodelink  # the link task sends its event frames (start_events)
     try:
         app.boot(ticks_ms())  # show.bin, else show.prev; never raises for a bad show
     except Exception as e:  # e.g. a broken filesystem: run without a show, link still up
