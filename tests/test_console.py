@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cuenode.console.console import Console
 from cuenode.emulator.fleet import Fleet, compile_show_file, plan_nodes
 

@@ -10,7 +10,7 @@ import click
 from cuenode import __version__
 
 # Each area keeps its commands in its own module exposing COMMANDS (a list of click commands).
-COMMAND_MODULES = ("show", "compile", "emulator", "link", "flash")
+COMMAND_MODULES = ("show", "compile", "emulator", "link", "flash", "console")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
