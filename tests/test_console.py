@@ -1,10 +1,9 @@
 """The show console on three emulated nodes in virtual time (docs/console.md): a button on one
-node runs the cue on every node within one DMX frame, a node that comes back is caught up,
-STOP reaches every node in the same frame.
+node runs the cue on every node within one DMX frame; the live view's keys act on the rig.
 
-Time: node clocks move only when the test advances them, in 1 ms steps, node after node. When
-a node's first packet carrying a new cue has gone out, the test waits (wall time, only as a failure guard) until the
-console has told the other nodes, before their clocks move on: the console's own delay counts
+Time: node clocks move only when the test advances them, in 1 ms steps, node after
+node. When a node's first packet carrying a new cue has gone out, the test waits (wall time,
+only as a failure guard) until the console has told the other nodes, before their clocks move on: the console's own delay counts
 as zero node time, every node delay (debounce, frame schedule, link request handling) is real
 node time. Measured in real time by bench/console_latency.py (docs/performance.md)."""
 
@@ -97,3 +96,40 @@ def test_a_button_on_node_2_runs_the_cue_on_all_three_within_one_frame(rig):
     assert p99 <= FRAME_US, delays
     assert all(d >= -FRAME_US for d in delays), delays
     print("delays (us) node B first cue packet after node A's:", delays)
+
+
+def test_live_view_shows_every_node_and_space_runs_go_on_the_rig(rig):
+    import asyncio
+
+    from cuenode.console.liveview import ConsoleView, NodePanel
+
+    console = rig.console
+    before = {n: s.cue for n, s in console.rig.nodes.items()}
+    target = console.rig.next_cue()
+    assert target > max(before.values())
+
+    async def drive() -> tuple[list[str], str]:
+        app = ConsoleView(console, rig.lines, refresh_s=0.05)
+        async with app.run_test(size=(110, 48)) as pilot:
+            await pilot.pause(0.2)
+            rig.step(400)  # past GO protection
+            await pilot.press("space")
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if all(s.cue == target for s in console.rig.nodes.values()):
+                    break
+            rig.step(30)
+            console.wait_for(lambda: all(v.status.get("cue") for v in console.views.values()))
+            await pilot.pause(0.7)  # a status refresh (0.5 s) reaches the panels
+            panels = [str(p.render()) for p in app.query(NodePanel)]
+            return panels, app.export_screenshot()
+
+    panels, svg = asyncio.run(drive())
+    assert all(s.cue == target for s in console.rig.nodes.values()), rig.lines[-10:]
+    cue = f"cue {target // 1000}"
+    for name, text in zip(console.views, panels, strict=True):
+        assert name in text and cue in text and "link: ok" in text, text
+    assert "rig" in svg
+    out = Path(__file__).resolve().parent.parent / "docs" / "console-liveview.svg"
+    if out.parent.exists():
+        out.write_text(svg)  # the screenshot in docs/console.md, refreshed by every run

@@ -10,6 +10,7 @@ from cuefw import eventlog
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Header, Static
 
 from .console import Console, NodeView
@@ -61,12 +62,12 @@ def panel_text(view: NodeView, last_answer: float, failures: int, now: float) ->
 class NodePanel(Static):
     def __init__(self, console: Console, name: str) -> None:
         super().__init__(id=f"node-{name}")
-        self.console = console
+        self.cue_console = console  # not `console`: textual widgets have their own
         self.node = name
 
     def refresh_from_console(self) -> None:
-        worker = self.console.workers[self.node]
-        view = self.console.views[self.node]
+        worker = self.cue_console.workers[self.node]
+        view = self.cue_console.views[self.node]
         self.update(panel_text(view, worker.last_answer, worker.failures, time.monotonic()))
 
 
@@ -83,7 +84,7 @@ class ConsoleView(App):
 
     def __init__(self, console: Console, lines=None, refresh_s: float = 0.2) -> None:
         super().__init__()
-        self.console = console
+        self.cue_console = console
         self.lines = lines if lines is not None else []  # the console's log, newest last
         self.refresh_s = refresh_s
 
@@ -91,8 +92,8 @@ class ConsoleView(App):
         yield Header()
         yield Static(id="rig")
         with VerticalScroll():
-            for name in self.console.views:
-                yield NodePanel(self.console, name)
+            for name in self.cue_console.views:
+                yield NodePanel(self.cue_console, name)
         yield Static(id="log")
         yield Footer()
 
@@ -101,7 +102,13 @@ class ConsoleView(App):
         self.set_interval(self.refresh_s, self.refresh_all)
 
     def refresh_all(self) -> None:
-        rig = self.console.rig
+        try:
+            self._refresh_all()
+        except NoMatches:  # the screen is closing: nothing left to draw
+            pass
+
+    def _refresh_all(self) -> None:
+        rig = self.cue_console.rig
         where = "STOPPED" if rig.stopped else f"cue {eventlog.cue_text(rig.cue) or '-'}"
         nxt = eventlog.cue_text(rig.next_cue()) or "-"
         self.query_one("#rig", Static).update(
@@ -112,16 +119,16 @@ class ConsoleView(App):
         self.query_one("#log", Static).update("\n".join(list(self.lines)[-6:]))
 
     def action_go(self) -> None:
-        self.console.go()
+        self.cue_console.go()
 
     def action_back(self) -> None:
-        self.console.back()
+        self.cue_console.back()
 
     def action_stop(self) -> None:
-        self.console.stop()
+        self.cue_console.stop()
 
     def action_arm(self) -> None:
-        self.console.arm(True)
+        self.cue_console.arm(True)
 
     def action_disarm(self) -> None:
-        self.console.arm(False)
+        self.cue_console.arm(False)
