@@ -88,6 +88,7 @@ class App(EngineNode):
             self, engine, gov, log, store, _read_text(ID_FILE), board.BOARD, FW_VERSION, now
         )
         self.dmx = dmx
+        self.nodelink = None  # set by main(): the link task sends its event frames
         self.show_name = ""
         self.buttons = btn.Debouncer(0, log=log)
         self.button_pins = []
@@ -330,7 +331,7 @@ async def stream_link_task(app, handler, port):
 # -- events: the link's hook (docs/protocol.md, "Events") ----------------------------------
 def start_events(app, write):
     """Send event frames to a subscribed host as soon as the event log grows."""
-    nodelink = getattr(app, "nodelink", None)
+    nodelink = app.nodelink
     if nodelink is not None:
         asyncio.create_task(events_task(app, nodelink, write))
 
