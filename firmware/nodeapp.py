@@ -93,6 +93,7 @@ class App(EngineNode):
             self, engine, gov, log, store, _read_text(ID_FILE), board.BOARD, FW_VERSION, now
         )
         self.dmx = dmx
+        self.nodelink = None  # set by main(): the link task sends its event frames
         self.show_name = ""
         self.buttons = btn.Debouncer(0, log=log)
         self.button_pins = []
@@ -305,6 +306,7 @@ async def link_task(app, handler):
     rx = bytearray(256)
     one = bytearray(1)
     out = sys.stdout.buffer
+    start_events(app, out.write)
     while not app.want_repl:
         first = await reader.read(1)  # sleeps until a byte arrives (stdin read(n) blocks)
         rx[0] = first[0]
@@ -316,6 +318,28 @@ async def link_task(app, handler):
         reply = handler(memoryview(rx)[:n], ticks_ms())
         if reply:
             out.write(reply)
+
+
+# -- events: the link's hook (docs/protocol.md, "Events") ----------------------------------
+def start_events(app, write):
+    """Send event frames to a subscribed host as soon as the event log grows."""
+    nodelink = app.nodelink
+    if nodelink is not None:
+        asyncio.create_task(events_task(app, nodelink, write))
+
+
+async def events_task(app, nodelink, write):
+    """Woken by the event log (EventLog.wake); writes whole frames between link replies."""
+    flag = asyncio.Event()
+    app.log_.wake = flag
+    while not app.want_repl:
+        await flag.wait()
+        flag.clear()
+        try:
+            while nodelink.events_waiting():
+                write(nodelink.events())
+        except Exception as e:  # a failing write must not end the task (the link lives on)
+            report(e)
 
 
 async def health_task(app, wdt):
@@ -408,6 +432,7 @@ def main():
     store = Store("", hashlib.sha256)
     app = App(make_dmx(), store, ticks_ms())
     nodelink = NodeLink(app, store)
+    app.nodelink = nodelink  # the link task sends its event frames (start_events)
     try:
         app.boot(ticks_ms())  # show.bin, else show.prev; never raises for a bad show
     except Exception as e:  # e.g. a broken filesystem: run without a show, link still up

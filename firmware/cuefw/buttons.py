@@ -9,6 +9,7 @@ from cuefw.compat import const, ticks_diff
 from cuefw.eventlog import (
     EV_BUTTON_DROPPED,
     EV_BUTTON_HELD_AT_START,
+    EV_BUTTON_PRESS,
     EV_BUTTON_RELEASED,
     EV_BUTTON_STUCK,
 )
@@ -113,6 +114,7 @@ class Debouncer:
         edge = self.first_edge[i]
         if self.stable[i]:
             self.pressed_at[i] = edge
+            self._log(edge, EV_BUTTON_PRESS, i, 0)
             self._push(PRESS | i, edge)
             return
         fault = self.fault[i]

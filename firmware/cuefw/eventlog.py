@@ -27,6 +27,8 @@ EV_BUTTON_HELD_AT_START = const(19)  # a: button pressed at the first sample: ig
 EV_BACK_REFUSED = const(20)  # a: cue index asked for, b: G_* reason
 EV_GOTO_REFUSED = const(21)  # a: cue index asked for, b: G_* reason
 EV_SHOW_FAILED = const(22)  # a show on flash did not load (status load_error says why)
+EV_BUTTON_PRESS = const(23)  # a: button (a debounced press, stamped with its first edge)
+EV_CUE_DONE = const(24)  # a: cue index, b: cue number (its fade has arrived)
 
 NAMES = {
     EV_BOOT: "boot",
@@ -51,6 +53,8 @@ NAMES = {
     EV_BACK_REFUSED: "back-refused",
     EV_GOTO_REFUSED: "goto-refused",
     EV_SHOW_FAILED: "show-not-loaded",
+    EV_BUTTON_PRESS: "button",
+    EV_CUE_DONE: "cue-done",
 }
 
 # Reasons a relay went off or a request was refused (b of EV_RELAY_OFF / EV_RELAY_REFUSED).
@@ -103,6 +107,9 @@ class EventLog:
         self.b = array("i", bytes(4 * capacity))
         self.seq = 0  # total events added; the link asks for "events since seq N"
         self._head = 0  # slot the next event goes into
+        # Anything with a set() method (an asyncio Event): told of each new event, so the
+        # link can send it to a subscribed host at once (docs/protocol.md, "Events").
+        self.wake = None
 
     def add(self, tick, code, a=0, b=0):
         h = self._head
@@ -114,6 +121,8 @@ class EventLog:
         self._head = 0 if h == self.capacity else h
         # seq is a plain counter; it stays a small int for 2**30 events (years of use).
         self.seq += 1
+        if self.wake is not None:
+            self.wake.set()
 
     def __len__(self):
         return self.seq if self.seq < self.capacity else self.capacity
@@ -174,8 +183,14 @@ def cue_text(number):
     return ("%d.%03d" % (whole, frac)).rstrip("0")
 
 
-_CUE_EVENTS = (EV_GO, EV_BACK, EV_GOTO, EV_RESUME, EV_AUTO_GO)  # b: cue number
-_BUTTON_EVENTS = (EV_BUTTON_STUCK, EV_BUTTON_RELEASED, EV_BUTTON_DROPPED, EV_BUTTON_HELD_AT_START)
+_CUE_EVENTS = (EV_GO, EV_BACK, EV_GOTO, EV_RESUME, EV_AUTO_GO, EV_CUE_DONE)  # b: cue number
+_BUTTON_EVENTS = (
+    EV_BUTTON_PRESS,
+    EV_BUTTON_STUCK,
+    EV_BUTTON_RELEASED,
+    EV_BUTTON_DROPPED,
+    EV_BUTTON_HELD_AT_START,
+)
 
 
 def _details(code, a, b):

@@ -76,6 +76,8 @@ T_PUSH_CHUNK = const(0x21)
 T_PUSH_COMMIT = const(0x22)
 T_PUSH_ABORT = const(0x23)
 T_REPL = const(0x30)
+# Unsolicited: node -> host, only after the host set HELLO_EVENTS in its HELLO. Never answered.
+T_EVENT = const(0x40)
 
 # Response status (first payload byte of every response)
 OK = const(0)
@@ -98,6 +100,13 @@ CAP_RESUME = const(4)
 CAP_REPL_CMD = const(8)
 CAP_LOG = const(16)
 CAP_DEFLATE = const(32)  # accepts raw-deflate pushes (window 2**10)
+CAP_EVENTS = const(64)  # sends event frames to a host that subscribes in HELLO
+
+# HELLO flags (the optional second byte of a HELLO request)
+HELLO_EVENTS = const(1)  # send me T_EVENT frames from now on (this session)
+
+# GOTO flags (the optional fifth byte of a GOTO request)
+F_GOTO_SYNC = const(1)  # a node already running that cue (not stopped) does nothing
 
 # PUSH_BEGIN / PUSH_COMMIT flags
 F_FORCE_IDENTITY = const(1)
@@ -169,8 +178,8 @@ def unstuff_into(buf, n):
     return w
 
 
-def encode(ftype, seq, payload=b""):
-    """One complete wire frame (bytearray) for type/seq/payload."""
+def encode(ftype, seq, payload=b"", out=None):
+    """One complete wire frame (bytearray) for type/seq/payload (appended to `out` if given)."""
     if len(payload) > MAX_PAYLOAD:
         raise ValueError("payload too large")
     body = bytearray(HEADER_LEN + len(payload) + CRC_LEN)
@@ -180,7 +189,7 @@ def encode(ftype, seq, payload=b""):
     body[HEADER_LEN : HEADER_LEN + len(payload)] = payload
     crc = crc32(memoryview(body)[: HEADER_LEN + len(payload)]) & 0xFFFFFFFF
     struct.pack_into("<I", body, HEADER_LEN + len(payload), crc)
-    return stuff(body)
+    return stuff(body, out)
 
 
 def response(ftype, seq, status, data=b""):
@@ -312,6 +321,14 @@ def unpack_begin(payload):
         raise ValueError("short PUSH_BEGIN")
     size, sha, flags, wire = struct.unpack_from("<I32sBI", payload, 0)
     return size, bytes(sha), flags, bytes(payload[41:]).decode(), wire
+
+
+EVENT_FORMAT = "<IIBii"  # event number, node tick ms, code (cuefw.eventlog EV_*), a, b
+
+
+def unpack_event(payload):
+    """(event number, tick, code, a, b) of a T_EVENT payload."""
+    return struct.unpack_from(EVENT_FORMAT, payload, 0)
 
 
 def pack_chunk_head(offset):

@@ -8,8 +8,8 @@
 #   loop: out = nl.feed(bytes_from_serial, now); write out; node.poll(now)
 #         if node.want_repl: leave the show loop (relays off) so the REPL takes the port
 from cuefw import showfile
-from cuefw.engine import MODE_NAMES
-from cuefw.eventlog import EV_SHOW_FAILED, GO_REASONS, cue_text, describe
+from cuefw.engine import MODE_NAMES, MODE_RUNNING
+from cuefw.eventlog import EV_CUE_DONE, EV_SHOW_FAILED, GO_REASONS, cue_text, describe
 from cuefw.store import LIVE
 
 
@@ -35,6 +35,10 @@ class EngineNode:
         self.dmx_fps = 0  # set by the DMX task (frames per second, integer)
         self.load_error = ""
         self.resumed_after = -1  # cue number live before the reset we resumed from (-1: none)
+        # poll() logs EV_CUE_DONE once per cue run, when its fade has arrived: the run is
+        # told apart by (cue index, start tick)
+        self.done_index = -1
+        self.done_start = 0
 
     # --- show loading ----------------------------------------------------------------------
 
@@ -102,7 +106,14 @@ class EngineNode:
     def poll(self, now):
         """Called by the main loop: switch to a waiting show once the running fade is done.
         Never raises (it runs in the DMX task): a failed switch keeps the running show."""
-        if self.pending and not self.engine.fading:
+        e = self.engine
+        fading = e.fading
+        if not fading and e.mode == MODE_RUNNING:
+            start = e._cue_start
+            if e.current != self.done_index or start != self.done_start:
+                self.done_index, self.done_start = e.current, start
+                self.log_.add(now, EV_CUE_DONE, e.current, e.current_number)
+        if self.pending and not fading:
             self.pending = False
             self._try_load(self.store.path(LIVE), now)
 
@@ -164,8 +175,13 @@ class EngineNode:
         self.engine.stop(now)
         return self._cue()
 
-    def goto(self, number, now):
-        if not self.engine.fire(number, now):
+    def goto(self, number, now, sync=False):
+        """GOTO a cue number. sync (the console keeping nodes in step): a node already
+        running that cue (not stopped) does nothing and says so."""
+        e = self.engine
+        if sync and e.mode == MODE_RUNNING and e.current_number == number:
+            return {"cue": cue_text(number), "next": cue_text(e.next_number), "already": True}
+        if not e.fire(number, now):
             self._refused("GOTO %s" % cue_text(number))
         return self._cue()
 

@@ -18,6 +18,7 @@ from cuefw import link
 from cuefw.store import StoreError
 
 FW_CAPS = link.CAP_PUSH | link.CAP_WINDOW | link.CAP_RESUME | link.CAP_REPL_CMD | link.CAP_LOG
+MAX_EVENTS_PER_SEND = 16  # one events() call sends at most this many (the rest next time)
 
 COMMIT_BLOCKS = 16  # 8 KB of inflating per PUSH_COMMIT request
 
@@ -57,6 +58,8 @@ class NodeLink:
         if store.check is None:  # a pushed show this node cannot run is refused before commit
             store.check = getattr(node, "check_show", None)
         self.requests = 0
+        self.subscribed = False  # the host asked for event frames in its HELLO
+        self.event_next = 0  # number of the next event log entry to send
         self._handlers = {
             link.T_HELLO: self._hello,
             link.T_STATUS: self._status,
@@ -86,8 +89,8 @@ class NodeLink:
         """One decoded good frame in; one wire response out. Never raises."""
         self.requests += 1
         ftype = frame.ftype
-        if ftype & link.RESPONSE:
-            return b""  # a node never answers responses (e.g. an echo of its own output)
+        if ftype & link.RESPONSE or ftype == link.T_EVENT:
+            return b""  # a node never answers responses or events (an echo of its own output)
         key = None
         if ftype in _ONCE:
             key = (frame.seq, ftype, link.crc32(frame.payload))
@@ -128,6 +131,14 @@ class NodeLink:
 
     def _hello(self, payload, now):
         self.last_key = self.last_response = None  # a new host session: forget old seqs
+        log = getattr(self.node, "log_", None)
+        # byte 1 (optional, protocol 1): host flags; an old host sends only its version and
+        # never gets an event frame
+        self.subscribed = (
+            log is not None and len(payload) > 1 and bool(payload[1] & link.HELLO_EVENTS)
+        )
+        if self.subscribed:
+            self.event_next = log.seq  # events from now on; older ones are in LOG
         info = self.node.show_info()
         d = {
             "proto": link.PROTOCOL_VERSION,
@@ -136,7 +147,9 @@ class NodeLink:
             "node": self.node.node_id,
             "show": info[0] if info else "",
             "hash": _hex(info[1]) if info else "",
-            "caps": FW_CAPS | (link.CAP_DEFLATE if self.store.inflate else 0),
+            "caps": FW_CAPS
+            | (link.CAP_DEFLATE if self.store.inflate else 0)
+            | (link.CAP_EVENTS if log is not None else 0),
             "chunk": self.max_chunk,
             "window": self.window,
             "max_show": self.store.max_size,
@@ -173,9 +186,33 @@ class NodeLink:
         return self._done(self.node.stop(now))
 
     def _goto(self, payload, now):
-        if len(payload) != 4:
+        if len(payload) not in (4, 5):
             raise ValueError("GOTO takes a cue number")
-        return self._done(self.node.goto(struct.unpack("<i", payload)[0], now))
+        number = struct.unpack_from("<i", payload, 0)[0]
+        if len(payload) == 5 and payload[4] & link.F_GOTO_SYNC:
+            return self._done(self.node.goto(number, now, True))
+        return self._done(self.node.goto(number, now))
+
+    # --- events -------------------------------------------------------------------------------
+
+    def events(self):
+        """Event frames (docs/protocol.md, "Events") for the log entries not yet sent to a
+        subscribed host, or b"". main.py's link task calls it whenever the log grows."""
+        if not self.subscribed:
+            return b""
+        log = self.node.log_
+        first = max(self.event_next, log.seq - len(log))  # entries overwritten are lost
+        last = min(log.seq, first + MAX_EVENTS_PER_SEND)
+        out = bytearray()
+        for n in range(first, last):
+            tick, code, a, b = log.get(log.seq - 1 - n)
+            payload = struct.pack(link.EVENT_FORMAT, n, tick & 0xFFFFFFFF, code, a, b)
+            link.encode(link.T_EVENT, n & 0xFFFF, payload, out)
+        self.event_next = last
+        return out
+
+    def events_waiting(self):
+        return self.subscribed and self.event_next < self.node.log_.seq
 
     def _arm(self, payload, now):
         return self._done(self.node.arm(now))

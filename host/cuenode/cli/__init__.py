@@ -16,7 +16,7 @@ from cuenode.errors import CuenodeError
 from cuenode.show.valid import ShowInvalid
 
 # Each area keeps its commands in its own module exposing COMMANDS (a list of click commands).
-COMMAND_MODULES = ("show", "compile", "emulator", "link", "flash", "fixtures", "hil")
+COMMAND_MODULES = ("show", "compile", "emulator", "link", "flash", "fixtures", "hil", "console")
 
 
 class CuenodeGroup(click.Group):

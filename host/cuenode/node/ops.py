@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from cuefw import link, store
+from cuefw import eventlog, link, store
 
 from cuenode.errors import CuenodeError, NodeRefused
 from cuenode.node import transport as transport_mod
@@ -72,6 +72,7 @@ class Session:
 
     transport: Transport
     info: NodeInfo
+    events: bool = False  # subscribed to event frames (every HELLO of this session says so)
 
     def close(self) -> None:
         self.transport.close()
@@ -145,21 +146,29 @@ def _refusal_text(info: NodeInfo, status: int, data: bytes) -> tuple[str, str | 
 # --- connecting ------------------------------------------------------------------------------
 
 
-def connect(port: str, *, baudrate: int = 115200) -> Session:
-    """Open `port` and greet the node; a port without cuenode firmware is a clear error."""
+def hello_payload(events: bool) -> bytes:
+    """HELLO: our protocol version, and (optional byte) HELLO_EVENTS to receive event frames."""
+    if events:
+        return bytes([link.PROTOCOL_VERSION, link.HELLO_EVENTS])
+    return bytes([link.PROTOCOL_VERSION])
+
+
+def connect(port: str, *, baudrate: int = 115200, events: bool = False) -> Session:
+    """Open `port` and greet the node; a port without cuenode firmware is a clear error.
+    events=True subscribes to the node's event frames (read them with `events()`)."""
     transport = Transport(port, baudrate=baudrate).open()
     try:
         transport.resync()
         reply = transport.request(
             link.T_HELLO,
-            bytes([link.PROTOCOL_VERSION]),
+            hello_payload(events),
             timeout=HELLO_TIMEOUT_S,
             retries=HELLO_RETRIES,
             resend_after=transport.quick_resend(),
         )
         if reply is None:
             raise no_firmware(port, _at_repl(transport))
-        return Session(transport, parse_hello(port, reply.data))
+        return Session(transport, parse_hello(port, reply.data), events)
     except BaseException:
         transport.close()
         raise
@@ -269,9 +278,43 @@ def goto(session: Session, cue: str) -> dict:
     return _control(session, link.T_GOTO, struct.pack("<i", cue_thousandths(cue)))
 
 
+def goto_sync(session: Session, number: int) -> dict:
+    """GOTO cue `number` (thousandths) unless the node is already running it: the console's
+    way of keeping nodes in step ({"already": true} when nothing was done)."""
+    payload = struct.pack("<iB", number, link.F_GOTO_SYNC)
+    return _control(session, link.T_GOTO, payload)
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    """One event frame from a node: its log entry number, node tick (ms), code and text."""
+
+    number: int
+    tick: int
+    code: int
+    a: int
+    b: int
+
+    @property
+    def name(self) -> str:
+        return eventlog.NAMES.get(self.code, f"event-{self.code}")
+
+    def text(self) -> str:
+        """'go: cue 5' (the node's own wording, as in `cuenode log`)."""
+        line = eventlog.describe((self.tick, self.code, self.a, self.b))
+        return line.split(" ", 1)[1]
+
+
+def events(session: Session, timeout: float = 0.0) -> list[NodeEvent]:
+    """Event frames the node has sent (subscribed sessions), waiting up to `timeout` s."""
+    return [
+        NodeEvent(*link.unpack_event(f.payload)) for f in session.transport.take_events(timeout)
+    ]
+
+
 def refresh(session: Session) -> NodeInfo:
     """Ask HELLO again: identity and running show as they are now (after a push or switch)."""
-    reply = session.transport.request(link.T_HELLO, bytes([link.PROTOCOL_VERSION]))
+    reply = session.transport.request(link.T_HELLO, hello_payload(session.events))
     if reply is None or not reply.ok:
         raise CuenodeError(
             f"{session.info.label()} is not answering",

@@ -65,6 +65,9 @@ class Transport:
         self.seq = random.randrange(0x10000)  # a fresh session never reuses the last seqs
         self.deframer = link.Deframer()
         self.pending: list[link.Frame] = []
+        # Event frames (docs/protocol.md, "Events") that arrived while waiting for responses,
+        # oldest first: a subscribed session reads them with take_events()
+        self.events: list[link.Frame] = []
         self.raw_tail = bytearray()  # the last bytes seen, to recognise a REPL prompt
         self.ser: serial.SerialBase | None = None
 
@@ -118,13 +121,33 @@ class Transport:
         while not self.pending:
             chunk = self._read()
             if chunk:
-                self.pending.extend(f for f in self.deframer.feed(chunk) if f.ftype & link.RESPONSE)
+                self._sort(self.deframer.feed(chunk))
                 self.raw_tail = (self.raw_tail + chunk)[-256:]
                 if not self.pending and self._damaged() != damaged:
                     return None  # a frame arrived damaged: the caller may ask again now
             elif time.monotonic() >= deadline:
                 return None
         return self.pending.pop(0)
+
+    def _sort(self, frames: list[link.Frame]) -> None:
+        for f in frames:
+            if f.ftype & link.RESPONSE:
+                self.pending.append(f)
+            elif f.ftype == link.T_EVENT:
+                self.events.append(f)
+
+    def take_events(self, timeout: float = 0.0) -> list[link.Frame]:
+        """Event frames received so far; if none, wait up to `timeout` s for some."""
+        deadline = time.monotonic() + timeout
+        while not self.events:
+            chunk = self._read()
+            if chunk:
+                self._sort(self.deframer.feed(chunk))
+                self.raw_tail = (self.raw_tail + chunk)[-256:]
+            elif time.monotonic() >= deadline:
+                break
+        out, self.events = self.events, []
+        return out
 
     def _read(self) -> bytes:
         assert self.ser is not None
