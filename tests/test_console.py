@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 
 import pytest
+from cuenode.build.compile import compile_file
 from cuenode.console.console import Console
-from cuenode.emulator.fleet import Fleet, compile_show_file, plan_nodes
+from cuenode.emulator.fleet import Fleet, plan_nodes
 
 REPO = Path(__file__).resolve().parent.parent
 SHOW = REPO / "tests" / "data" / "console_show.yaml"
@@ -28,7 +29,7 @@ def rig(tmp_path_factory):
     """Three virtual-time nodes booted with the test show, their DMX frames streamed, and a
     console holding all three links. Node k's clock runs 5*k ms ahead (different frame
     phases); `offset` converts to the common timeline."""
-    shows = compile_show_file(SHOW)
+    shows = compile_file(SHOW)
     with Fleet(tmp_path_factory.mktemp("emu")) as fleet:
         nodes = [fleet.add(plan, virtual=True) for plan in plan_nodes(3, shows)]
         fleet.start()

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import Fleet, compile_show_file, plan_nodes
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, plan_nodes
 from pythonosc.osc_message import OscMessage
 from pythonosc.udp_client import SimpleUDPClient
 
@@ -63,7 +64,7 @@ class Log:
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
-    shows = compile_show_file(SHOW)
+    shows = compile_file(SHOW)
     with Fleet(tmp_path_factory.mktemp("emu")) as fleet:
         nodes = [fleet.add(plan, virtual=True) for plan in plan_nodes(3, shows)]
         fleet.start()

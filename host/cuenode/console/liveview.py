@@ -121,7 +121,7 @@ class ConsoleView(App):
     def action_go(self) -> None:
         self.cue_console.go()
 
-    def action_back(self) -> None:
+    def action_back(self) -> None:  # type: ignore[override]  # textual's is a coroutine
         self.cue_console.back()
 
     def action_stop(self) -> None:

@@ -64,7 +64,8 @@ class OscServer:
 
     def start(self) -> OscServer:
         self.thread.start()
-        self.console.log(f"OSC: listening on udp {self.server.server_address[0]}:{self.port}")
+        host = self.server.server_address[0]
+        self.console.log(f"OSC: listening on udp {host!s}:{self.port}")
         return self
 
     def close(self) -> None:
