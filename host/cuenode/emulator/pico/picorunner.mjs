@@ -23,9 +23,9 @@ const { values: args } = parseArgs({
 });
 const DMX_PIN = Number(args['dmx-pin']);
 const STATE_NAMES = ['out-low', 'out-high', 'in', 'in-pull-up', 'in-pull-down', 'in-bus-keeper'];
-// What a pin reads as from outside: outputs their level; inputs their pull (floating: 1,
-// like an idle DMX line held at mark by the transceiver's fail-safe bias).
-const levelOf = (state) => (state === 0 || state === 4 ? 0 : 1);
+// A floating input reads 1, like an idle DMX line held at mark by the transceiver's bias.
+// What is on the wire: what the chip drives, else what holds the input (world, pull).
+const wireLevel = (pin) => (pin.outputEnable ? +pin.outputValue : +inputLevel(pin));
 
 // rp2040js warns on every access to a register it lacks (core 1's FIFO, read at each soft
 // reset): say each one once.
@@ -74,7 +74,7 @@ function inputLevel(pin) {
   if (pin.outputEnable) return pin.outputValue; // the pad reads back what it drives
   if (pin.pullupEnabled) return true;
   if (pin.pulldownEnabled) return false;
-  return pin.rawInputValue;
+  return true; // floating
 }
 const clients = new Set();
 const recorders = []; // { gpios: Set, t0, until, edges: {gpio: [[t_ns, level]...]}, reply }
@@ -93,8 +93,8 @@ for (const pin of mcu.gpio) {
     check();
     const level = inputLevel(pin);
     if (level !== pin.rawInputValue) pin.setInputValue(level);
+    onPin(pin.index, wireLevel(pin));
   };
-  pin.addListener((state) => onPin(pin.index, levelOf(state)));
 }
 const lastLevel = new Map();
 function onPin(gpio, level) {
@@ -134,8 +134,8 @@ function packJson(obj) {
   return Buffer.concat([head, body]);
 }
 function packFrame(f) {
-  const head = Buffer.alloc(5 + 24);
-  head.writeUInt32LE(1 + 24 + f.data.length, 0);
+  const head = Buffer.alloc(5 + 20); // world.FRAME_HEAD.size == 20
+  head.writeUInt32LE(1 + 20 + f.data.length, 0);
   head[4] = 0x44; // 'D'; then world.FRAME_HEAD "<IqHHHH"
   head.writeUInt32LE(f.seq, 5);
   head.writeBigInt64LE(BigInt(f.t_us), 9);
@@ -158,7 +158,7 @@ const ops = {
   state: () => {
     const pins = {}, modes = {};
     mcu.gpio.forEach((pin, i) => {
-      pins[i] = levelOf(pin.value);
+      pins[i] = wireLevel(pin);
       modes[i] = STATE_NAMES[pin.value];
     });
     return { pins, modes, frames, probe: {}, repl: 'unknown', now_us: nowUs(),
@@ -184,7 +184,7 @@ const ops = {
     const gpios = (cmd.gpios ?? [DMX_PIN]).map(Number);
     const t0 = chip.nanos, until = t0 + 1000 * Number(cmd.us);
     const rec = { gpios: new Set(gpios), edges: Object.fromEntries(gpios.map((g) => [g, []])) };
-    const start = Object.fromEntries(gpios.map((g) => [g, levelOf(mcu.gpio[g].value)]));
+    const start = Object.fromEntries(gpios.map((g) => [g, wireLevel(mcu.gpio[g])]));
     recorders.push(rec);
     waiters.push({ until, done: () => {
       recorders.splice(recorders.indexOf(rec), 1);
