@@ -1,3 +1,4 @@
+# ruff: noqa: UP031 - MicroPython code, % formatting as in firmware/
 # A measurement main.py for the emulated Pico: the real application standing by, with the
 # frame loop's times recorded on the chip's own µs clock: when dmx_task woke (FramePacer.start)
 # and when it started the packet (DmxOut.send). Prints percentiles after 4 s.

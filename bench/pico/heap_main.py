@@ -1,3 +1,4 @@
+# ruff: noqa: UP031 - MicroPython code, % formatting as in firmware/
 # A measurement main.py for the emulated Pico (bench/pico/measure.py stages it instead of the
 # tiny main.py): runs the real application (nodeapp.main) with one extra task that prints the
 # heap standing by, then GOes through the show's cues and prints the heap during each.

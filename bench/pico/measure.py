@@ -119,15 +119,15 @@ def frames(tools: Path, uf2: Path, work: Path, seconds: float = 4.0) -> None:
                 breaks.append(t - 87)
         else:
             low = 0
-    periods = sorted(b - a for a, b in zip(breaks[1:], breaks[2:]))  # skip the first packet
+    periods = sorted(
+        b - a for a, b in zip(breaks[1:], breaks[2:], strict=False)
+    )  # skip the first packet
     if not periods:
         print("no DMX packets")
         return
     pct = lambda q: periods[min(len(periods) - 1, int(q * len(periods)))]  # noqa: E731
     print(f"first break at {breaks[0] / 1e3:.1f} ms; {len(breaks)} packets in {seconds} s")
-    print(
-        f"period us: min {periods[0]} p50 {pct(0.5)} p99 {pct(0.99)} max {periods[-1]} (n={len(periods)})"
-    )
+    print(f"period us: min {periods[0]} p50 {pct(0.5)} p99 {pct(0.99)} max {periods[-1]}")
 
 
 def main() -> None:
