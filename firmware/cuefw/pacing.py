@@ -9,8 +9,10 @@
 # gap and the next frame is on time again.
 from cuefw.compat import const, ticks_add, ticks_diff
 
-_LATE_MS = const(2)  # a packet sent this late (or later) moves the schedule (measured on the
-# emulated Pico, bench/pico: 3 ms kept the loop waiting for the line, p50 23.67 ms; 2: 23.29)
+_LATE_MS = const(1)  # a packet sent this late (or later) moves the schedule. The packet is
+# 22.76 ms on the line, so a 23 ms frame has 0.24 ms of slack: a packet that left a tick late
+# would make the next frame wait for the line. Measured off the emulated Pico's pin (bench/pico,
+# period p50/p99): 1 ms 23.32/24.34 ms, 2 ms 23.67/28.42 ms, 3 ms 23.67/24.31 ms.
 
 
 class FramePacer:

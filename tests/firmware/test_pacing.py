@@ -7,11 +7,17 @@ TICKS_MAX = (1 << 30) - 1
 
 def test_on_time_frames_keep_a_fixed_schedule():
     p = FramePacer(23, 1000)
-    p.sent(1001)  # 1 ms of work before the packet: on time
+    p.sent(1000)  # the packet left in the tick it was due
     assert p.wait_ms(1003) == 20  # the next frame is still due at 1023
     p.sent(1023)
     assert p.wait_ms(1023) == 23
     assert p.late == 0
+
+
+def test_a_packet_a_tick_late_moves_the_schedule():
+    p = FramePacer(23, 0)
+    p.sent(1)  # the line is busy until ~23.8: a frame due at 23 would wait for it
+    assert p.late == 1 and p.wait_ms(1) == 23
 
 
 def test_a_late_frame_moves_the_schedule_one_period_on():
