@@ -244,12 +244,12 @@ async def dmx_task(app):
     pacer = app.pacer
     while not app.want_repl:  # at the REPL nothing drives DMX or relays
         now = ticks_ms()
-        pacer.start(now)
         try:
             frame_once(app, dmx, frame, now)
             while dmx.busy():  # only after an uneven frame: the last slots are still going out
                 await asyncio.sleep_ms(1)  # never spin: a spinning node starves its neighbours
             dmx.send(frame)
+            pacer.sent(ticks_ms())
             app.count_frame(now)
             app.alive |= 1
             app.poll_buttons(now)  # at rest buttons are sampled once a frame (LEDs, stuck)
@@ -441,6 +441,8 @@ def main():
         resume_saved_cue(app, ticks_ms())
     except Exception as e:
         print("cuenode: no resume:", e)
+    gc.collect()  # boot's garbage (show checks, self-checks: ~80 KB on a Pico) goes now, not
+    # in the middle of a frame later; `status` then reports the heap the node really has
     wdt = wdtfeed.watchdog() or machine.WDT(timeout=WDT_MS)
     app.wdt = wdt
     try:

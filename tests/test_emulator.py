@@ -380,7 +380,7 @@ def test_real_time_frames(tmp_path: Path, runtime: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["main.py", "boot.py", "board_emu.py", "board_rp2.py", "board_esp32.py"]
+    "name", ["main.py", "nodeapp.py", "boot.py", "board_emu.py", "board_rp2.py", "board_esp32.py"]
 )
 def test_firmware_entry_and_drivers_compile_with_mpy_cross(name: str, tmp_path: Path) -> None:
     """The real MicroPython compiler accepts them (rp2/esp32 drivers cannot run here)."""

@@ -38,7 +38,7 @@ class FramePacer:
         self.due = now
         self.late = 0
 
-    def start(self, now):
+    def sent(self, now):
         pass
 
     def wait_ms(self, now):

@@ -266,6 +266,7 @@ def _emu_boot(with_main):
         if k not in _keep:
             del sys.modules[k]
     _g = {'__name__': '__main__'}
+    sys._reset()  # emu_sys: unread serial bytes go with the reset
     gc.collect()
     _emu_file('boot.py')
     if with_main:

@@ -10,12 +10,31 @@ from sys import *  # noqa: F403 - everything else is the port's own
 
 import emu_js
 
+_rx = [b"", 0]  # bytes fetched from the host's queue, and how many of them were read
+
+
+def _reset():
+    """A soft reset: bytes not yet read are gone (mpnode.mjs clears its queue too)."""
+    _rx[0], _rx[1] = b"", 0
+
+
+def _any():
+    left = len(_rx[0]) - _rx[1]
+    if left:
+        return left
+    got = emu_js.serial_any()  # one call into JS for everything that arrived, not one a byte
+    if got:
+        _rx[0], _rx[1] = bytes.fromhex(emu_js.serial_read(got)), 0
+    return got
+
 
 def _take(n):
-    got = emu_js.serial_any()
+    got = _any()
     if n < 0 or n > got:
         n = got
-    return bytes.fromhex(emu_js.serial_read(n))
+    data, pos = _rx
+    _rx[1] = pos + n
+    return data[pos : pos + n]
 
 
 def _utf8_length(lead):
@@ -28,7 +47,7 @@ def _utf8_length(lead):
 
 class _StdinBuffer:
     def any(self):
-        return emu_js.serial_any()
+        return _any()
 
     def read(self, n=-1):
         return _take(n)
@@ -44,7 +63,7 @@ class _Stdin:
         self.buffer = _StdinBuffer()
 
     def any(self):
-        return emu_js.serial_any()
+        return _any()
 
     def read(self, n=-1):
         if n < 0:
@@ -88,7 +107,7 @@ class StreamReader:
         emu_js.serial_irq(self.ev.set)
 
     async def read(self, n=-1):
-        while not emu_js.serial_any():
+        while not _any():
             self.ev.clear()
             await self.ev.wait()
         return self.s.read(n)
