@@ -412,7 +412,7 @@ def feed_at_repl(wdt):
     """The REPL takes the port (link request, Ctrl-C, a crash): the watchdog cannot be
     stopped, so a timer keeps feeding it while mpremote works."""
     if hasattr(machine, "Timer"):
-        wdtfeed.hand_over(wdt, machine.Timer(0 if board.FAMILY == "esp32" else -1))
+        wdtfeed.hand_over(wdt, machine.Timer(board.TIMER_ID))  # the family's, in board.py
 
 
 APP = main()  # MicroPython runs main.py as a script; APP stays for REPL inspection

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cuenode.boards import load_board
+from cuenode.build.image import board_module_text
 from mp_runner import ROOT, MicroPythonUnavailable, run_runner
 
 FIRMWARE = ROOT / "firmware"
@@ -168,7 +170,9 @@ def _mypy_path(board: str, dest: Path) -> Path:
     path = dest / "path"
     path.mkdir()
     shutil.copy(STUBS / board / "__builtins__.pyi", path)
-    shutil.copy(ROOT / "boards" / BOARD_DATA[board], path / "board.py")
+    data = load_board(BOARD_DATA[board].removesuffix(".py"))
+    assert data is not None
+    (path / "board.py").write_text(board_module_text(data))  # as the node image has it
     return path
 
 
