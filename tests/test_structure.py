@@ -176,6 +176,25 @@ def test_relative_and_lazy_imports_are_counted(tmp_path: Path) -> None:
     assert {"cuenode.node.transport", "cuenode.build.image", "click"} <= names
 
 
+# The emulated node's own console: micropython.mem_info() prints there, as on a board.
+NODE_CONSOLE_MODULES = {"cuenode.emulator.mpenv"}
+
+
+def test_only_the_cli_prints() -> None:
+    """The library reports through return values, progress callbacks and CuenodeError."""
+    printing = set()
+    for path in PACKAGE.rglob("*.py"):
+        module = module_name(path)
+        if module.startswith("cuenode.cli") or module in NODE_CONSOLE_MODULES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id == "print":
+                printing.add(f"{module}:{node.lineno}")
+    assert sorted(printing) == []
+
+
 # --- types ---------------------------------------------------------------------------------
 
 
