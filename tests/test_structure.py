@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "host" / "cuenode"
 LAYERS_DOC = ROOT / "docs" / "host.md"
@@ -193,6 +195,15 @@ def test_only_the_cli_prints() -> None:
             if node.func.id == "print":
                 printing.add(f"{module}:{node.lineno}")
     assert sorted(printing) == []
+
+
+def test_a_missing_command_module_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command module that cannot be imported is a broken install: never skipped."""
+    import cuenode.cli as cli_package
+
+    monkeypatch.setattr(cli_package, "COMMAND_MODULES", ("show", "no_such_commands"))
+    with pytest.raises(ModuleNotFoundError, match="cuenode.cli.no_such_commands"):
+        cli_package._register_commands()
 
 
 # --- types ---------------------------------------------------------------------------------
