@@ -12,8 +12,9 @@ for a user):
   and of examples/theatre.yaml;
 - push: `cuenode push examples/theatre.yaml --port TTY --node sl --force` to one
   emulated node (started once, from this tree): compile + connect + send + verify + switch.
-One unmeasured warm-up run per version first (it writes the .pyc files). Reports the median
-and best of --runs per version, and after/before of the medians.
+One unmeasured warm-up run per version first (it writes the .pyc files). Reports, per version,
+the median wall time (and its best) and the median CPU time (user + system of the command's
+process: what load on a shared machine disturbs least), and after/before of the medians.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,37 +49,53 @@ def unpack(rev: str, dest: Path) -> Path:
     return dest
 
 
-def cli_seconds(tree: Path, args: list[str]) -> float:
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cli_seconds(tree: Path, args: list[str]) -> tuple[float, float]:
+    """(wall s, CPU s) of one `cuenode ARGS` run of `tree`. CPU time (user + system of the
+    command's process) is what load on a shared machine disturbs least."""
     env = dict(os.environ, PYTHONPATH=f"{tree / 'host'}{os.pathsep}{tree / 'firmware'}")
-    t0 = time.perf_counter()
+    c0, t0 = children_cpu_s(), time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", RUN_CLI, *args], env=env, capture_output=True, text=True
     )
-    seconds = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, children_cpu_s() - c0
     if done.returncode != 0:
         sys.exit(f"{tree}: cuenode {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return seconds
+    return wall, cpu
+
+
+Samples = dict[str, dict[str, list[tuple[float, float]]]]  # case -> tree -> [(wall, cpu)]
 
 
 def measure(trees: dict[str, Path], cases: dict[str, list[str]], runs: int) -> dict:
-    times: dict[str, dict[str, list[float]]] = {c: {t: [] for t in trees} for c in cases}
+    samples: Samples = {c: {t: [] for t in trees} for c in cases}
     for args in cases.values():  # warm-up, not counted: writes each tree's .pyc files
         for tree in trees.values():
             cli_seconds(tree, args)
     for _ in range(runs):
         for case, args in cases.items():
             for name, tree in trees.items():
-                times[case][name].append(cli_seconds(tree, args))
-    return {
-        case: {
-            **{
-                name: {"median_s": statistics.median(v), "best_s": min(v)}
-                for name, v in by_tree.items()
-            },
-            "ratio": statistics.median(by_tree["after"]) / statistics.median(by_tree["before"]),
+                samples[case][name].append(cli_seconds(tree, args))
+    return {case: summarize(by_tree) for case, by_tree in samples.items()}
+
+
+def summarize(by_tree: dict[str, list[tuple[float, float]]]) -> dict:
+    out: dict = {}
+    for name, runs in by_tree.items():
+        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
+        out[name] = {
+            "wall_median_s": statistics.median(walls),
+            "wall_best_s": min(walls),
+            "cpu_median_s": statistics.median(cpus),
         }
-        for case, by_tree in times.items()
-    }
+    for kind in ("wall", "cpu"):
+        key = f"{kind}_median_s"
+        out[f"{kind}_ratio"] = out["after"][key] / out["before"][key]
+    return out
 
 
 def main() -> int:
@@ -115,12 +133,15 @@ def main() -> int:
     if opts.json:
         print(json.dumps({"meta": meta, "figures": result}, indent=2))
         return 0
-    print(f"before = {opts.before}, after = this tree; median (best) of {opts.runs} runs each")
+    print(f"before = {opts.before}, after = this tree; medians of {opts.runs} runs each")
+    head = ("wall before", "after", "ratio", "CPU before", "after", "ratio")
+    print(" " * 31 + "{:>11} {:>7} {:>6}   {:>10} {:>7} {:>6}".format(*head))
     for case, r in result.items():
         b, a = r["before"], r["after"]
         print(
-            f"{case:<30} before {b['median_s']:.3f} s ({b['best_s']:.3f})  "
-            f"after {a['median_s']:.3f} s ({a['best_s']:.3f})  after/before {r['ratio']:.2f}"
+            f"{case:<30} {b['wall_median_s']:>10.3f}s {a['wall_median_s']:>6.3f}s "
+            f"{r['wall_ratio']:>6.2f}   {b['cpu_median_s']:>9.3f}s {a['cpu_median_s']:>6.3f}s "
+            f"{r['cpu_ratio']:>6.2f}"
         )
     return 0
 
