@@ -95,13 +95,14 @@ def test_unwritable_output_dir_is_one_clear_error(tmp_path: Path) -> None:
         ["validate", "{show}"],
         ["compile", "{show}"],
         ["push", "{show}", "--port", "loop://"],
+        ["push", "{compiled}", "--port", "loop://"],
         ["emulate", "--headless", "--workdir", "{tmp}", "--show", "{show}"],
     ],
 )
 def test_missing_show_file_is_one_error_line_exit_1(command: list[str], tmp_path: Path) -> None:
     """Every command that reads a show says the same for a path that is not there."""
-    missing = str(tmp_path / "nope.yaml")
-    result = run(*(arg.format(show=missing, tmp=tmp_path) for arg in command))
+    missing = str(tmp_path / ("nope.cnshow" if "{compiled}" in command else "nope.yaml"))
+    result = run(*(arg.format(show=missing, compiled=missing, tmp=tmp_path) for arg in command))
     assert result.exit_code == 1, result.output
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"Error: {missing}: no such"), result.output

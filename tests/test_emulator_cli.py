@@ -91,7 +91,7 @@ def test_emulate_bad_input_is_one_clear_line(tmp_path: Path) -> None:
         timeout=30,
     )
     assert missing.returncode == 1
-    assert "nope.yaml: no such show file" in missing.stderr
+    assert missing.stderr.startswith("Error: nope.yaml: no such file")
     assert "Traceback" not in missing.stderr
     zero = subprocess.run(
         [str(BIN / "cuenode"), "emulate", "--nodes", "0", "--headless"],

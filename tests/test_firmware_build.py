@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cuenode.boards import load_board
+from cuenode.build.image import board_module_text
 from mp_runner import ROOT, MicroPythonUnavailable, run_runner
 
 FIRMWARE = ROOT / "firmware"
@@ -108,7 +110,7 @@ cache_dir = {cache_dir}
 
 # Not files in firmware/: the module the desktop emulator injects into its firmware
 # processes, and CPython fallbacks imported under `try: ... except ImportError`.
-[mypy-emu_hw,zlib]
+[mypy-emu_hw,emu_serial,zlib]
 ignore_missing_imports = True
 """
 OTHER_FAMILY = {"rp2": ("esp32",), "esp32": ("rp2", "pico")}
@@ -168,12 +170,9 @@ def _mypy_path(board: str, dest: Path) -> Path:
     path = dest / "path"
     path.mkdir()
     shutil.copy(STUBS / board / "__builtins__.pyi", path)
-    from cuenode.boards import load_board
-    from cuenode.build.image import board_module_text
-
     data = load_board(BOARD_DATA[board].removesuffix(".py"))
     assert data is not None
-    (path / "board.py").write_text(board_module_text(data))  # as the node image writes it
+    (path / "board.py").write_text(board_module_text(data))  # as the node image has it
     return path
 
 

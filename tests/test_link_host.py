@@ -11,7 +11,7 @@ import pytest
 import serial
 from cuefw import link, showfile
 from cuefw.store import LIVE, PREV
-from cuenode.errors import CuenodeError
+from cuenode.errors import CuenodeError, NodeRefused
 from cuenode.node import ops
 from cuenode.node.transport import Transport
 from link_support import PtyNode, RecordingNode, demo_blob, sized_blob
@@ -112,6 +112,7 @@ def test_wrong_node_refused_naming_both_then_forced(tmp_path):
         with pytest.raises(CuenodeError) as err:
             ops.push(s, blob, "stage-left")
         msg = err.value.format_message()
+        assert isinstance(err.value, NodeRefused) and err.value.status == link.E_IDENTITY
         assert "'stage-left'" in msg and "'stage-right'" in msg and "--force" in msg
         assert "\n" not in msg
         assert not (tmp_path / LIVE).exists()

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "host" / "cuenode"
 LAYERS_DOC = ROOT / "docs" / "host.md"
@@ -174,6 +176,34 @@ def test_relative_and_lazy_imports_are_counted(tmp_path: Path) -> None:
     )
     names = imported_names(pkg / "ops.py", tmp_path / "cuenode")
     assert {"cuenode.node.transport", "cuenode.build.image", "click"} <= names
+
+
+# The emulated node's own console: micropython.mem_info() prints there, as on a board.
+NODE_CONSOLE_MODULES = {"cuenode.emulator.mpenv"}
+
+
+def test_only_the_cli_prints() -> None:
+    """The library reports through return values, progress callbacks and CuenodeError."""
+    printing = set()
+    for path in PACKAGE.rglob("*.py"):
+        module = module_name(path)
+        if module.startswith("cuenode.cli") or module in NODE_CONSOLE_MODULES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id == "print":
+                printing.add(f"{module}:{node.lineno}")
+    assert sorted(printing) == []
+
+
+def test_a_missing_command_module_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command module that cannot be imported is a broken install: never skipped."""
+    import cuenode.cli as cli_package
+
+    monkeypatch.setattr(cli_package, "COMMAND_MODULES", ("show", "no_such_commands"))
+    with pytest.raises(ModuleNotFoundError, match="cuenode.cli.no_such_commands"):
+        cli_package._register_commands()
 
 
 # --- types ---------------------------------------------------------------------------------

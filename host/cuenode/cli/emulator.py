@@ -7,10 +7,14 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cuenode.errors import CuenodeError
+
+if TYPE_CHECKING:  # imported when a command runs: `cuenode --help` stays fast
+    from cuenode.emulator.fleet import Fleet
 
 RUNTIMES = ("cpython", "micropython")
 
@@ -111,8 +115,6 @@ def emulate(
     from cuenode.build.compile import build_show
     from cuenode.emulator import fleet as fleet_mod
 
-    if show_path is not None and not show_path.is_file():
-        raise CuenodeError(f"{show_path}: no such show file", "give the path of a show YAML")
     built = build_show(show_path) if show_path else None
     shows = built.blobs if built else None
     plans = fleet_mod.plan_nodes(count, shows)
@@ -135,8 +137,7 @@ def emulate(
         fleet.stop()
 
 
-def print_nodes(fleet: object, started: float, as_json: bool) -> None:
-    nodes = fleet.nodes  # type: ignore[attr-defined]
+def print_nodes(fleet: Fleet, started: float, as_json: bool) -> None:
     rows = [
         {
             "node": n.node_id,
@@ -146,7 +147,7 @@ def print_nodes(fleet: object, started: float, as_json: bool) -> None:
             "flash": os.path.relpath(n.flash_dir),
             "pid": n.pid,
         }
-        for n in nodes
+        for n in fleet.nodes
     ]
     if as_json:
         click.echo(json.dumps({"nodes": rows, "start_s": round(started, 3)}))
@@ -156,20 +157,12 @@ def print_nodes(fleet: object, started: float, as_json: bool) -> None:
     click.echo(f"{len(rows)} node(s) up in {started:.2f} s; Ctrl-C stops them.")
 
 
-def capture_all(fleet: object, out: Path, frames: int, virtual: bool) -> None:
-    from cuenode.emulator.capture import write_capture
+def capture_all(fleet: Fleet, out: Path, frames: int, virtual: bool) -> None:
+    from cuenode.emulator.capture import capture_frames, write_capture
 
-    for node in fleet.nodes:  # type: ignore[attr-defined]
+    for node in fleet.nodes:
         with node.world() as io:
-            io.subscribe(dmx=True)
-            deadline = time.monotonic() + 10 + frames * 0.03
-            while len(io.frames) < frames and time.monotonic() < deadline:
-                if virtual:
-                    io.advance(ms=23)
-                else:
-                    io.collect(0.05)
-            io.subscribe(dmx=False)
-            got = list(io.frames)[:frames]
+            got = capture_frames(io, frames, virtual)
         paths = write_capture(got, out / node.node_id, node.node_id)
         click.echo(f"captured {len(got)} frames of {node.node_id}: {paths[0]} {paths[1]}")
 
@@ -221,7 +214,7 @@ def say_speeds(fleet: object) -> None:
 )
 def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
     """Capture NODE_ID's DMX line from a running `cuenode emulate` (sigrok .bin + .vcd)."""
-    from cuenode.emulator.capture import write_capture
+    from cuenode.emulator.capture import capture_frames, write_capture
     from cuenode.emulator.client import WorldClient, WorldError
 
     sock = workdir / "run" / f"{node_id}.sock"
@@ -241,12 +234,7 @@ def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
             paths = write_pin_capture(trace, out / node_id, node_id)
             click.echo(f"captured {trace.seconds:.3f} simulated s of GPIO0: {paths[0]} {paths[1]}")
             return
-        io.subscribe(dmx=True)
-        virtual = hello["virtual"]
-        deadline = time.monotonic() + 10 + frames * 0.03
-        while len(io.frames) < frames and time.monotonic() < deadline:
-            io.advance(ms=23) if virtual else io.collect(0.05)
-        got = list(io.frames)[:frames]
+        got = capture_frames(io, frames, virtual=hello["virtual"])
     paths = write_capture(got, out / node_id, node_id)
     click.echo(f"captured {len(got)} frames: {paths[0]} {paths[1]} {paths[2]}")
 

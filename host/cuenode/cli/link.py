@@ -167,10 +167,10 @@ def load_parts(path: Path) -> dict[str, bytes]:
         return compile_file(path)
     try:
         blob = path.read_bytes()
+    except FileNotFoundError:
+        raise CuenodeError(f"{path}: no such file", "check the path to the show file") from None
     except OSError as exc:
-        raise CuenodeError(
-            f"{path}: cannot read ({exc.strerror})", "check the path to the show file"
-        ) from None
+        raise CuenodeError(f"{path}: cannot read ({exc.strerror})", "check the file") from None
     try:
         reader = showfile.ShowReader(io.BytesIO(blob))
     except (showfile.ShowError, ValueError, IndexError) as exc:

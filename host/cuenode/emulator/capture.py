@@ -10,9 +10,11 @@ Between packets the line idles high (mark before break). Decode a capture indepe
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from cuenode.emulator.client import WorldClient
 from cuenode.emulator.world import Frame
 
 SAMPLERATE = 1_000_000  # 1 sample per microsecond
@@ -115,3 +117,17 @@ def write_capture(frames: Iterable[Frame], stem: Path, node_id: str = "node") ->
     }
     paths[2].write_text(json.dumps(meta, indent=1))
     return paths
+
+
+def capture_frames(io: WorldClient, frames: int, virtual: bool) -> list[Frame]:
+    """The next `frames` DMX frames of a node (fewer if it stops sending for ~10 s). With
+    virtual time the node is advanced one frame time (23 ms) at a time."""
+    io.subscribe(dmx=True)
+    deadline = time.monotonic() + 10 + frames * 0.03
+    while len(io.frames) < frames and time.monotonic() < deadline:
+        if virtual:
+            io.advance(ms=23)
+        else:
+            io.collect(0.05)
+    io.subscribe(dmx=False)
+    return list(io.frames)[:frames]

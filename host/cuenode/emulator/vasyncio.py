@@ -73,6 +73,7 @@ class Task:
 
     def __await__(self):
         if not self.done:
+            assert self.loop.current is not None, "awaited outside a task"
             self.waiters.append(self.loop.current)
             yield _PARK
         if self.exc is not None:

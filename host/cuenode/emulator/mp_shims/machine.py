@@ -71,7 +71,7 @@ class Timer:
         except Exception as e:  # printed, as MicroPython does for a failing soft IRQ
             import sys
 
-            sys.print_exception(e)
+            sys.print_exception(e)  # type: ignore[attr-defined]  # MicroPython's sys
 
     def deinit(self):
         if self._id:
