@@ -32,7 +32,7 @@ RP2040_HZ = 125_000_000
 # ~30; the M0+ has a weaker instruction set and flash wait states).
 CALIBRATION_BYTECODES = 34
 CYCLES_PER_BYTECODE = (30, 80)
-# With the viper loops (cuefw/fastloop.py) the per-channel work is machine code: ASSUMPTION
+# With the viper loops (cuefw/loops_native.py) the per-channel work is machine code: ASSUMPTION
 # 25..50 Cortex-M0+ cycles per channel (~20-30 instructions: 5 loads, a multiply, add, shift,
 # store, loop), not measured; the rest of tick() is still bytecode, estimated as above.
 VIPER_CYCLES_PER_CHANNEL = (25, 50)

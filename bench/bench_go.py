@@ -31,7 +31,7 @@ import go_cost  # noqa: E402 - the measurement itself, shared with the MicroPyth
 from bench_engine import CALIBRATION_BYTECODES, CYCLES_PER_BYTECODE, RP2040_HZ  # noqa: E402
 from mp_runner import run_runner, run_script, script_json  # noqa: E402
 
-# With the native GO loops (cuefw/fastgo.py) the per-change work of a GO is machine code:
+# With the native GO loops (cuefw/loops_native.py) the per-change work of a GO is machine code:
 # ASSUMPTION 40..80 Cortex-M0+ cycles per parameter (~15 loads and stores, a multiply, 5-6
 # branches), not measured; the rest of the command stays bytecode, estimated as above.
 VIPER_CYCLES_PER_PARAM = (40, 80)

@@ -47,3 +47,19 @@ def test_every_firmware_test_ran_with_the_native_loops(unix_run) -> None:
     assert runtime[0]["native_emitter"], "viper did not compile: the native loops never ran"
     assert set(tests) == set(firmware_test_ids())
     assert [r for r in records if r["kind"] == "done"], other[-2000:]
+
+
+def test_engine_frames_allocate_nothing_under_heap_lock_with_native_loops() -> None:
+    """1,000 frames with every channel fading under micropython.heap_lock() (which raises
+    MemoryError on this port), on the native loops; a control that allocates is caught."""
+    import json
+
+    from mp_unix import run
+
+    proc = run("tools/mp-unix/noalloc.py")
+    assert proc.returncode == 0, proc.stderr
+    results = {r["show"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    for show in ("wide.cnshow", "wide16.cnshow"):
+        assert results[show]["no_alloc"] and results[show]["fading"], results[show]
+        assert results[show]["loops"] == {"frame": "native", "go": "native"}
+    assert results["control"]["no_alloc"] is False  # the lock does catch an allocation

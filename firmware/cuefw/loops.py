@@ -171,14 +171,20 @@ PLAIN_LOOPS = Loops()
 _chosen = []  # (native module, Loops): the self-check runs once per native module
 
 
-def native_module():
-    """cuefw.loops_native, or None where it does not import (no native emitter)."""
-    try:
-        from cuefw import loops_native
+_native = []  # [cuefw.loops_native or None] once looked up
 
-        return loops_native
-    except Exception:  # CPython, MicroPython WebAssembly: no viper
-        return None
+
+def native_module():
+    """cuefw.loops_native, or None where it does not import (no native emitter). Looked up
+    once: a failed import attempt makes garbage."""
+    if not _native:
+        try:
+            from cuefw import loops_native
+
+            _native.append(loops_native)
+        except Exception:  # CPython, MicroPython WebAssembly: no viper
+            _native.append(None)
+    return _native[0]
 
 
 def choose(fast=True, native=False):

@@ -64,6 +64,11 @@ class ShowError(Exception):
     pass
 
 
+# The replay loop of _apply_changes: native where it passed loops' self-check. Chosen at
+# import, so opening a show allocates nothing for it (no import attempt, no self-check).
+REPLAY = loops.choose().apply_changes
+
+
 class Cue:
     """One cue record, filled in place by ShowReader.read_cue (no allocation per cue)."""
 
@@ -136,8 +141,7 @@ class ShowReader:
         self._mv = memoryview(self._buf)
         self._words = array("H", bytes(SCRATCH_LEN))  # a block of changes, for read_look
         self.native = NATIVE_LE  # False: decode byte by byte (big-endian machines, tests)
-        # the replay loop of _apply_changes: native where it passed loops' self-check
-        self.scatter = loops.choose().apply_changes
+        self.scatter = REPLAY  # the replay loop of _apply_changes (see REPLAY)
         self.node_id = self.string(node_ref)
         self.show_name = self.string(name_ref)
 

@@ -174,7 +174,7 @@ class Environment:
             self.loop.call_soon(lambda: fn(arg))
 
         # No `native`/`viper`: like the WebAssembly port, the emulator has no native emitter,
-        # so firmware that probes for it (cuefw.fastloop) falls back to plain Python.
+        # so firmware that probes for it (cuefw.loops_native) falls back to plain Python.
         return self._module(
             "micropython",
             const=lambda x: x,
