@@ -28,11 +28,7 @@ def test_board_py_carries_its_family_entries_for_the_firmware(tmp_path, board_na
     stage_image(tmp_path, board_name, "n1", compile_mpy=False)
     data = runpy.run_path(str(tmp_path / "board.py"))
     family = FAMILIES[data["FAMILY"]]
-    assert (data["DRIVER"], data["TIMER_ID"], data["USB_SERIAL"]) == (
-        family.driver,
-        family.timer_id,
-        family.usb_serial,
-    )
+    assert (data["DRIVER"], data["TIMER_ID"]) == (family.driver, family.timer_id)
     assert data["RELAYS"] == runpy.run_path(str(REPO / "boards" / f"{board_name}.py"))["RELAYS"]
 
 
