@@ -283,10 +283,17 @@ def usb_serial():
 
 
 async def link_task(app, handler):
-    """Serial bytes in -> handler -> response bytes out. Waits for input; never blocks."""
+    """Serial bytes in -> handler -> response bytes out. Waits for input; never blocks.
+    The keyboard interrupt is off while the show owns the port (a stray 0x03 is noise); a
+    deliberate interrupt (cuefw.handover: mpremote's CR Ctrl-C CR, or Ctrl-C twice) hands
+    the port to the REPL, leaving the bytes after it unread for the REPL."""
+    from cuefw.handover import Handover
+
+    kbd_intr(-1)
+    intr = Handover(ticks_ms())
     port = usb_serial()
     if port is not None:
-        await stream_link_task(app, handler, port)
+        await stream_link_task(app, handler, port, intr)
         return
     import select
 
@@ -298,31 +305,60 @@ async def link_task(app, handler):
     out = sys.stdout.buffer
     while not app.want_repl:
         first = await reader.read(1)  # sleeps until a byte arrives (stdin read(n) blocks)
+        now = ticks_ms()
         rx[0] = first[0]
         n = 1
-        while n < len(rx) and poller.poll(0):
+        over = intr.feed(rx[0], now)
+        while not over and n < len(rx) and poller.poll(0):
             sys.stdin.buffer.readinto(one, 1)
             rx[n] = one[0]
             n += 1
-        reply = handler(memoryview(rx)[:n], ticks_ms())
+            over = intr.feed(one[0], now)
+        if over:
+            hand_over(app, handler, rx, n - 1, now)
+            return
+        reply = handler(memoryview(rx)[:n], now)
         if reply:
             out.write(reply)
 
 
-async def stream_link_task(app, handler, port):
-    """link_task over a driver stream: woken by its irq, reads what is there."""
+async def stream_link_task(app, handler, port, intr):
+    """link_task over a driver stream: woken by its irq, reads what is there (one byte at a
+    time where a deliberate interrupt may be starting, so none of its tail is read)."""
     flag = asyncio.Event()
     port.irq(lambda p: flag.set())
     rx = bytearray(256)
     while not app.want_repl:
-        n = port.readinto(rx)
+        now = ticks_ms()
+        n = port.readinto(rx, 1 if intr.careful(now) else len(rx))
         if not n:
             await flag.wait()
             flag.clear()
             continue
-        reply = handler(memoryview(rx)[:n], ticks_ms())
+        at = intr.feed_chunk(rx, n, now)
+        if at >= 0:
+            hand_over(app, handler, rx, at, now)
+            return
+        reply = handler(memoryview(rx)[:n], now)
         if reply:
             port.write(reply)
+
+
+def hand_over(app, handler, rx, n, now):
+    """A deliberate interrupt: link bytes before it still count, then the REPL gets the port."""
+    if n:
+        handler(memoryview(rx)[:n], now)
+    print("cuenode: show stopped, the REPL has the port (back: cuenode reset, or power cycle)")
+    app.repl()
+
+
+def kbd_intr(ch):
+    try:
+        import micropython
+
+        micropython.kbd_intr(ch)
+    except (ImportError, AttributeError):  # a runtime without keyboard interrupts
+        pass
 
 
 async def health_task(app, wdt):
@@ -405,6 +441,7 @@ def main():
     finally:
         relays_off()
         feed_at_repl(wdt)
+        kbd_intr(3)  # the REPL's Ctrl-C works again
     return app
 
 

@@ -74,6 +74,11 @@ class Node:
             self.repl.enter_friendly()
         else:
             self.repl.enter_raw()
+        # Bytes main.py left unread (mpremote's Ctrl-A after the CR Ctrl-C CR that handed the
+        # port over) are the REPL's: a board's stdin ring buffer keeps them too.
+        left = self.serial.take_rx()
+        if left:
+            self.repl.feed(left)
 
     def soft_reset(self, friendly: bool) -> None:
         self.serial.write(b"MPY: soft reboot\r\n")
