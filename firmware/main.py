@@ -17,6 +17,13 @@ import machine
 from cuefw.compat import const
 from machine import Pin
 
+try:  # from the first moment a stray 0x03 is link noise: cuefw.handover says what hands over
+    import micropython
+
+    micropython.kbd_intr(-1)
+except (ImportError, AttributeError):
+    pass
+
 FW_VERSION = "0.1.0"
 FRAME_MS = const(23)  # 176 us break + 12 us MAB + 513 slots x 44 us = 22.76 ms on the line
 BUTTON_ACTIVE_MS = const(1)  # poll period while a button is changing

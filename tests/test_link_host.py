@@ -133,8 +133,8 @@ def test_silent_port_is_no_firmware_error(tmp_path):
         with pytest.raises(CuenodeError) as err:
             ops.connect(node.port)
     assert err.value.format_message() == (
-        f"no cuenode firmware answered on {node.port} "
-        f"— flash it with `cuenode flash --port {node.port} --name NODE_ID`"
+        f"no cuenode firmware answered on {node.port} — check the cable; a board with "
+        f"MicroPython only needs `cuenode flash --port {node.port} --name NODE_ID`"
     )
 
 

@@ -396,6 +396,7 @@ const repl = {
     } else this.line.push(b);
   },
   paste(b) {
+    if (b === 0x03) { this.line = []; this.mode = "raw"; return write("\x04\x04KeyboardInterrupt: \r\n\x04>"); }
     if (b === 0x04) {
       write("\x04");
       const code = Buffer.from(this.line); this.line = []; this.mode = "raw";

@@ -103,6 +103,7 @@ class Node:
     def run_code(self, code: bytes, mode: str) -> str:
         """Run REPL code in the REPL's globals; returns the error text ("" if none)."""
         self.serial.to_repl = None
+        self.env.kbd_intr_char = 3  # pyexec enables Ctrl-C for every REPL execution
         try:
             compiled = compile(code, "<stdin>", mode, dont_inherit=True)
             with self.serial.interruptible():

@@ -16,6 +16,7 @@ from cuefw import link, store
 from cuenode.errors import CuenodeError
 from cuenode.node.transport import Transport
 
+HELLO_QUICK_S = 0.15  # first HELLO: a running node answers within a frame or two
 HELLO_TIMEOUT_S = 0.5
 HELLO_RETRIES = 3
 PUSH_TIMEOUT_S = 2.0  # a chunk's answer may wait behind a window of chunks and a flash write
@@ -141,17 +142,19 @@ def refusal(info: NodeInfo, status: int, data: bytes) -> CuenodeError:
 
 
 def connect(port: str, *, baudrate: int = 115200) -> Session:
-    """Open `port` and greet the node; a port without cuenode firmware is a clear error."""
+    """Open `port` and greet the node; a port without cuenode firmware is a clear error.
+
+    A short first HELLO; if it gets no answer the port is probed for a MicroPython REPL (in
+    any of its modes) before the rest of the HELLO budget is spent, so a node at the REPL is
+    named as such at once, never "no firmware"."""
     transport = Transport(port, baudrate=baudrate).open()
     try:
         transport.resync()
-        reply = transport.request(
-            link.T_HELLO,
-            bytes([link.PROTOCOL_VERSION]),
-            timeout=HELLO_TIMEOUT_S,
-            retries=HELLO_RETRIES,
-            resend_after=transport.quick_resend(),
-        )
+        reply = _hello(transport, HELLO_QUICK_S, 0)
+        if reply is None:
+            if _at_repl(transport):
+                raise at_repl_error(port)
+            reply = _hello(transport, HELLO_TIMEOUT_S, HELLO_RETRIES)
         if reply is None:
             raise no_firmware(port, _at_repl(transport))
         return Session(transport, parse_hello(port, reply.data))
@@ -160,24 +163,51 @@ def connect(port: str, *, baudrate: int = 115200) -> Session:
         raise
 
 
+def _hello(transport: Transport, timeout: float, retries: int):
+    return transport.request(
+        link.T_HELLO,
+        bytes([link.PROTOCOL_VERSION]),
+        timeout=timeout,
+        retries=retries,
+        resend_after=transport.quick_resend(),
+    )
+
+
+# Ctrl-C ends raw-paste input (the node answers \x04) and clears a raw or friendly line;
+# Ctrl-B then leaves raw mode for the friendly REPL, which prints its banner and ">>> ".
+# To cuenode firmware both are noise: a lone Ctrl-C does not stop a show (cuefw.handover).
+REPL_PROBE = b"\x03\x02"
+REPL_WAIT_S = 1.0
+
+
 def _at_repl(transport: Transport) -> bool:
-    """A MicroPython REPL answers a bare line with its prompt; cuenode ignores it (a runt)."""
+    """True if a MicroPython REPL (friendly, raw or raw-paste) answers on the port."""
     if transport.saw_repl_prompt():
         return True
-    transport.write(b"\r\n")
-    transport.receive(0.3)  # collects raw bytes into raw_tail; no frame is expected
-    return transport.saw_repl_prompt()
+    transport.write(REPL_PROBE)
+    deadline = time.monotonic() + REPL_WAIT_S
+    while time.monotonic() < deadline:
+        transport.receive(0.05)  # collects raw bytes into raw_tail; no frame is expected
+        if transport.saw_repl_prompt():
+            return True
+    return False
+
+
+def at_repl_error(port: str) -> CuenodeError:
+    return CuenodeError(
+        f"the node on {port} is at the MicroPython REPL, not running its show",
+        f"bring cuenode back with `cuenode reset --port {port}` (as after a power cut: "
+        "standing by at the saved cue)",
+    )
 
 
 def no_firmware(port: str, at_repl: bool) -> CuenodeError:
     if at_repl:
-        return CuenodeError(
-            f"the node on {port} is at the MicroPython REPL, not running cuenode",
-            f"restart cuenode with `mpremote connect {port} reset` (or unplug and replug it)",
-        )
+        return at_repl_error(port)
     return CuenodeError(
         f"no cuenode firmware answered on {port}",
-        f"flash it with `cuenode flash --port {port} --name NODE_ID`",
+        f"check the cable; a board with MicroPython only needs `cuenode flash --port {port} "
+        "--name NODE_ID`",
     )
 
 
