@@ -334,3 +334,19 @@ def test_node_answers_busy_while_committing_a_big_show(node, tmp_path):
     assert answers[:-1] == [b'{"busy": true}'] * (len(answers) - 1) and len(answers) > 10
     assert answers[-1] == b'{"switched": true}'
     assert (tmp_path / LIVE).read_bytes() == blob
+
+
+def test_permission_denied_names_the_cause_and_the_dialout_group():
+    """pyserial says "could not open port" for every cause; EACCES must not read as 'no such
+    port' (issue 11)."""
+    from cuenode.node.transport import open_error
+
+    exc = serial.SerialException(
+        13, "could not open port /dev/ttyACM0: [Errno 13] Permission denied: '/dev/ttyACM0'"
+    )
+    err = open_error("/dev/ttyACM0", exc)
+    assert "permission denied" in err.message and "dialout" in err.message
+    missing = serial.SerialException(
+        2, "could not open port /dev/ttyACM9: [Errno 2] No such file or directory"
+    )
+    assert open_error("/dev/ttyACM9", missing).message.startswith("no such port /dev/ttyACM9")
