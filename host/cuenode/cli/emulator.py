@@ -201,11 +201,26 @@ def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
         io.subscribe(dmx=True)
         virtual = io.request("hello")["virtual"]
         deadline = time.monotonic() + 10 + frames * 0.03
-        while len(io.frames) < frames and time.monotonic() < deadline:
+        steps = 3 * frames + 10  # virtual time: a node sending frames needs `frames` steps
+        while len(io.frames) < frames and time.monotonic() < deadline and steps > 0:
+            steps -= 1 if virtual else 0
             io.advance(ms=23) if virtual else io.collect(0.05)
         got = list(io.frames)[:frames]
+        repl = io.state().get("repl", "running")
+    if not got:
+        why = (
+            f"the node is at the MicroPython REPL ({repl} mode): nothing drives DMX there"
+            if repl != "running"
+            else "the node sent no DMX frame"
+        )
+        raise CuenodeError(
+            f"captured 0 frames of '{node_id}': {why}",
+            f"bring cuenode back with `cuenode reset --port {workdir / 'nodes' / node_id}.tty`",
+        )
     paths = write_capture(got, out / node_id, node_id)
     click.echo(f"captured {len(got)} frames: {paths[0]} {paths[1]} {paths[2]}")
+    if len(got) < frames:
+        raise CuenodeError(f"captured only {len(got)} of {frames} frames of '{node_id}'")
 
 
 COMMANDS = [emulate, capture]
