@@ -105,12 +105,18 @@ class Session:
         return reply.data
 
 
-# What to do about each reason the engine gives for refusing GO/BACK/GOTO (cuefw.eventlog).
+# What to do about each reason the engine gives for refusing GO/BACK/GOTO (cuefw.eventlog),
+# by command where the cause differs: BACK's "end-of-list" is the *start* of the list.
 ENGINE_REMEDIES = {
     "go-protect": "GO protection: a second GO came too soon after the last one; press again",
     "end-of-list": "the cue list has ended: GOTO a cue, or BACK",
     "no-show": "push a show first: `cuenode push show.yaml`",
     "no-such-cue": "check the cue number against the show (`cuenode status` shows where it is)",
+}
+BACK_REMEDIES = {
+    "go-protect": "BACK protection: a second BACK came too soon after the last one (a double "
+    "press goes back one cue, not two); press again",
+    "end-of-list": "already at the first cue: there is no cue before it",
 }
 
 
@@ -132,7 +138,10 @@ def refusal(info: NodeInfo, status: int, data: bytes) -> CuenodeError:
     text = data.decode(errors="replace") if status != link.E_OFFSET else ""
     if status == link.E_ENGINE and text:  # the engine's own words: "GOTO 99 refused: ..."
         reason = text.rsplit(": ", 1)[-1]
-        return CuenodeError(f"{info.label()}: {text}", ENGINE_REMEDIES.get(reason))
+        remedies = BACK_REMEDIES if text.startswith("BACK") else {}
+        return CuenodeError(
+            f"{info.label()}: {text}", remedies.get(reason, ENGINE_REMEDIES.get(reason))
+        )
     what = link.STATUS_NAMES.get(status, f"error {status}")
     detail = f": {text}" if text and text != what else ""
     return CuenodeError(f"{info.label()} refused: {what}{detail}")
