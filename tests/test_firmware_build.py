@@ -110,7 +110,7 @@ cache_dir = {cache_dir}
 
 # Not files in firmware/: the module the desktop emulator injects into its firmware
 # processes, and CPython fallbacks imported under `try: ... except ImportError`.
-[mypy-emu_hw,emu_serial,zlib]
+[mypy-emu_hw,zlib]
 ignore_missing_imports = True
 """
 OTHER_FAMILY = {"rp2": ("esp32",), "esp32": ("rp2", "pico")}

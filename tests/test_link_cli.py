@@ -119,8 +119,8 @@ def test_node_not_answering(flash):
         node.silent = True
         line = one_line_error(run("status", "--port", node.port))
     assert line == (
-        f"Error: no cuenode firmware answered on {node.port} "
-        f"— flash it with `cuenode flash --port {node.port} --name NODE_ID`"
+        f"Error: no cuenode firmware answered on {node.port} — check the cable; a board "
+        f"with MicroPython only needs `cuenode flash --port {node.port} --name NODE_ID`"
     )
 
 
@@ -174,10 +174,11 @@ def test_all_skips_a_port_without_cuenode(tmp_path):
         result = CliRunner().invoke(cli, ["go", "--all"], env=env)
     # GO still reaches every node that answers; the exit status says one was missed.
     assert "stage-left" in result.stdout and left.node.calls
-    assert f"skipping {links / 'b-mute.tty'}: no cuenode firmware answered" in result.stderr
+    mute_label = f"node 'b-mute' on {links / 'b-mute.tty'}"  # named before it has answered
+    assert f"GO failed on {mute_label}: no cuenode firmware answered" in result.stderr
     assert result.exit_code == 1, result.output
     last = result.stderr.strip().splitlines()[-1]
-    assert last == f"Error: GO failed on 1 of 2 node(s): {links / 'b-mute.tty'}"
+    assert last == f"Error: GO failed on 1 of 2 node(s): {mute_label}"
 
 
 def test_log_since_must_be_a_log_position() -> None:
@@ -206,7 +207,9 @@ def test_push_all_in_parallel_reports_each_node(tmp_path):
     assert result.exit_code == 1
     assert result.stdout.count("verified; switched now") == 2
     assert "is node 'stage-right'" in result.stderr
-    assert result.stderr.strip().endswith(f"push failed on 1 node(s): {links / 'c.tty'}")
+    assert result.stderr.strip().endswith(
+        f"push failed on 1 of 3 node(s): node 'stage-right' on {links / 'c.tty'}"
+    )
     assert (dirs[0] / LIVE).read_bytes() == blob and (dirs[1] / LIVE).read_bytes() == blob
     assert not (dirs[2] / LIVE).exists()
 

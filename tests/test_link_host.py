@@ -134,8 +134,8 @@ def test_silent_port_is_no_firmware_error(tmp_path):
         with pytest.raises(CuenodeError) as err:
             ops.connect(node.port)
     assert err.value.format_message() == (
-        f"no cuenode firmware answered on {node.port} "
-        f"— flash it with `cuenode flash --port {node.port} --name NODE_ID`"
+        f"no cuenode firmware answered on {node.port} — check the cable; a board with "
+        f"MicroPython only needs `cuenode flash --port {node.port} --name NODE_ID`"
     )
 
 
@@ -335,3 +335,31 @@ def test_node_answers_busy_while_committing_a_big_show(node, tmp_path):
     assert answers[:-1] == [b'{"busy": true}'] * (len(answers) - 1) and len(answers) > 10
     assert answers[-1] == b'{"switched": true}'
     assert (tmp_path / LIVE).read_bytes() == blob
+
+
+def test_permission_denied_names_the_cause_and_the_dialout_group():
+    """pyserial says "could not open port" for every cause; EACCES must not read as 'no such
+    port' (issue 11)."""
+    from cuenode.node.transport import open_error
+
+    exc = serial.SerialException(
+        13, "could not open port /dev/ttyACM0: [Errno 13] Permission denied: '/dev/ttyACM0'"
+    )
+    err = open_error("/dev/ttyACM0", exc)
+    assert "permission denied" in err.message and "dialout" in err.message
+    missing = serial.SerialException(
+        2, "could not open port /dev/ttyACM9: [Errno 2] No such file or directory"
+    )
+    assert open_error("/dev/ttyACM9", missing).message.startswith("no such port /dev/ttyACM9")
+
+
+def test_refused_back_names_its_own_cause():
+    """BACK on the first cue is not 'the cue list has ended'; a refused BACK is not about a
+    second GO (issue 11)."""
+    info = ops.NodeInfo("p", 1, "0.1", "emulator", "n", "", "", 0, 2048, 8, 1)
+    first = ops.refusal(info, link.E_ENGINE, b"BACK refused: end-of-list").message
+    assert "first cue" in first and "ended" not in first
+    double = ops.refusal(info, link.E_ENGINE, b"BACK refused: go-protect").message
+    assert "second BACK" in double and "GO came" not in double
+    go = ops.refusal(info, link.E_ENGINE, b"GO refused: end-of-list").message
+    assert "the cue list has ended" in go

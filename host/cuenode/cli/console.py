@@ -11,15 +11,26 @@ import time
 
 import click
 
-from cuenode.cli.link import sessions, target_options
+from cuenode.cli.link import target_options, targets
 from cuenode.console.console import Console
 from cuenode.console.osc import DEFAULT_PORT, OscServer
+from cuenode.errors import CuenodeError
+from cuenode.node import fleet
 
 
 def _targets(ports, node_id, all_nodes, baud) -> list[tuple[str, str]]:
-    """(name, port) of every chosen node; names are node identities, made unique."""
-    with sessions(ports, node_id, all_nodes, baud) as chosen:
-        found = [(s.info.node_id or s.info.port, s.info.port) for s in chosen]
+    """(name, port) of every chosen node; names are node identities, made unique. Every
+    chosen node must answer (connected in parallel): a console missing a node says so."""
+    outcomes = fleet.chosen(
+        fleet.run(targets(ports, node_id, all_nodes), lambda s: None, baud=baud, node_id=node_id),
+        node_id,
+    )
+    failed = fleet.summary_error("console", outcomes)
+    if failed is not None:
+        raise failed
+    if len(outcomes) == 1 and not outcomes[0].ok:
+        raise CuenodeError(outcomes[0].error)
+    found = [(o.node or o.port, o.port) for o in outcomes]
     seen: dict[str, int] = {}
     out = []
     for name, port in found:

@@ -235,8 +235,21 @@ def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
             click.echo(f"captured {trace.seconds:.3f} simulated s of GPIO0: {paths[0]} {paths[1]}")
             return
         got = capture_frames(io, frames, virtual=hello["virtual"])
+        repl = io.state().get("repl", "running")
+    if not got:
+        why = (
+            f"the node is at the MicroPython REPL ({repl} mode): nothing drives DMX there"
+            if repl != "running"
+            else "the node sent no DMX frame"
+        )
+        raise CuenodeError(
+            f"captured 0 frames of '{node_id}': {why}",
+            f"bring cuenode back with `cuenode reset --port {workdir / 'nodes' / node_id}.tty`",
+        )
     paths = write_capture(got, out / node_id, node_id)
     click.echo(f"captured {len(got)} frames: {paths[0]} {paths[1]} {paths[2]}")
+    if len(got) < frames:
+        raise CuenodeError(f"captured only {len(got)} of {frames} frames of '{node_id}'")
 
 
 COMMANDS = [emulate, capture]

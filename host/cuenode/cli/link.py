@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
 from cuefw import showfile
 
 from cuenode.errors import CuenodeError
-from cuenode.node import ops, statusview
+from cuenode.node import fleet, ops, select, statusview
+from cuenode.node.fleet import Outcome
 from cuenode.node.ops import Session
-from cuenode.node.transport import DEFAULT_BAUD, discover
+from cuenode.node.transport import DEFAULT_BAUD
 
 
 def target_options(func: Callable) -> Callable:
@@ -47,113 +48,73 @@ def target_options(func: Callable) -> Callable:
     )(func)
 
 
-# --- choosing nodes ----------------------------------------------------------------------------
+def json_option(func: Callable) -> Callable:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Machine-readable output (one entry per node)."
+    )(func)
 
 
-class Chosen(list[Session]):
-    """The connected sessions, plus the nodes that were asked for but could not be reached
-    (so `stop --all` still reaches every node that answers, and then says who it missed)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.missed: list[str] = []
-
-    def skip(self, port: str, exc: CuenodeError) -> None:
-        click.echo(f"skipping {port}: {exc.format_message()}", err=True)
-        self.missed.append(port)
+# --- choosing nodes and running on them (cuenode.node.select / cuenode.node.fleet) -----------
 
 
-def finish(chosen: Chosen, failed: list[str], what: str) -> None:
-    """Exit 1 naming every node the command did not reach or that refused it."""
-    bad = chosen.missed + failed
-    if bad:
-        total = len(chosen) + len(chosen.missed)
-        raise CuenodeError(f"{what} failed on {len(bad)} of {total} node(s): {', '.join(bad)}")
+def targets(ports: tuple[str, ...], node_id: str | None, all_nodes: bool) -> list[select.Target]:
+    try:
+        return select.choose(ports, node_id, all_nodes)
+    except select.UsageProblem as exc:
+        raise click.UsageError(exc.message) from None
 
 
-@contextmanager
-def sessions(
-    ports: tuple[str, ...],
-    node_id: str | None,
-    all_nodes: bool,
-    baud: int,
+def run_command(
+    what: str,
+    op: Callable[[Session], Any],
+    opts: dict,
+    describe: Callable[[Outcome], str],
     *,
     check_identity: bool = True,
-) -> Iterator[Chosen]:
-    """The chosen nodes, connected; every port opened is closed again, even on errors."""
-    opened = Chosen()
-    try:
-        if ports:
-            _open_ports(ports, node_id, all_nodes, baud, check_identity, opened)
-        else:
-            _open_found(node_id, all_nodes, baud, opened)
-        yield opened
-    finally:
-        for s in opened:
-            s.close()
+    entry: Callable[[Outcome], dict] | None = None,
+) -> list[Outcome]:
+    """Run `op` on the chosen nodes in parallel; print a line per node as each finishes
+    (or, with --json, one entry per node at the end); exit 1 if any node failed."""
+    chosen = targets(opts["ports"], opts["node_id"], opts["all_nodes"])
+    want = opts["node_id"] if (check_identity or not opts["ports"]) else None
+    as_json = opts.get("as_json", False)
+
+    def say(o: Outcome) -> None:
+        if as_json:
+            return
+        if o.ok:
+            click.echo(describe(o))
+        elif len(chosen) > 1:
+            click.echo(f"Error: {what} failed on {o.label()}: {o.error}", err=True)
+
+    outcomes = fleet.chosen(
+        fleet.run(chosen, op, baud=opts["baud"], node_id=want, on_done=say), want
+    )
+    if opts["ports"] and want and not any(o.ok for o in outcomes if not o.skipped):
+        _identity_mismatch(outcomes, want)
+    if as_json:
+        entries = [entry(o) if entry and o.ok else o.as_json() for o in outcomes]
+        click.echo(json.dumps(entries if len(chosen) > 1 else entries[0], indent=2))
+    finish(what, outcomes)
+    return outcomes
 
 
-def _open_ports(
-    ports: tuple[str, ...],
-    node_id: str | None,
-    all_nodes: bool,
-    baud: int,
-    check_identity: bool,
-    opened: Chosen,
-) -> None:
-    if all_nodes:
-        raise click.UsageError("give either --port or --all, not both")
-    for port in ports:
-        try:
-            opened.append(ops.connect(port, baudrate=baud))
-        except CuenodeError as exc:
-            if len(ports) == 1:
-                raise
-            opened.skip(port, exc)
-            continue
-        if node_id and check_identity:
-            _check_is(opened[-1], node_id)
+def _identity_mismatch(outcomes: list[Outcome], node_id: str) -> None:
+    for o in outcomes:
+        if o.skipped:
+            raise CuenodeError(
+                f"{o.port} is node '{o.node}', not '{node_id}'",
+                "check the port, or leave out --node",
+            )
 
 
-def _open_found(node_id: str | None, all_nodes: bool, baud: int, opened: Chosen) -> None:
-    found = discover()
-    if not found:
-        raise CuenodeError(
-            "no cuenode nodes found (no known USB boards, no emulated nodes)",
-            "plug a node in, or name its port with --port",
-        )
-    if not node_id and not all_nodes and len(found) > 1:
-        names = ", ".join(p.device for p in found)
-        raise click.UsageError(f"several ports found ({names}): pick with --port, --node or --all")
-    for port in found:
-        try:
-            s = ops.connect(port.device, baudrate=baud)
-        except CuenodeError as exc:
-            if len(found) == 1:
-                raise
-            opened.skip(port.device, exc)
-            continue
-        if node_id is None or s.info.node_id == node_id:
-            opened.append(s)
-            if node_id is not None:
-                return
-        else:
-            s.close()
-    if node_id is not None:
-        raise CuenodeError(
-            f"no attached node is '{node_id}'",
-            "check `cuenode status --all` for the nodes and their identities",
-        )
-    if not opened:
-        raise CuenodeError("no attached node answered", "check the cables, or flash the nodes")
-
-
-def _check_is(s: Session, node_id: str) -> None:
-    if s.info.node_id != node_id:
-        raise CuenodeError(
-            f"{s.info.port} is node '{s.info.node_id}', not '{node_id}'",
-            "check the port, or leave out --node",
-        )
+def finish(what: str, outcomes: list[Outcome]) -> None:
+    """Exit 1 naming every node the command did not reach or that refused it."""
+    if len(outcomes) == 1 and not outcomes[0].ok:
+        raise CuenodeError(outcomes[0].error)
+    err = fleet.summary_error(what, outcomes)
+    if err is not None:
+        raise err
 
 
 # --- push --------------------------------------------------------------------------------------
@@ -209,23 +170,38 @@ def _push_one(
     node_id: str | None,
     opts: dict,
     progress: ops.Progress | None = None,
-) -> str:
-    """Push this node its part; returns the line to print."""
+) -> dict:
+    """Push this node its part; what happened, for the line or the JSON entry."""
     show_node, blob = _part_for(s, parts, node_id)
     if s.info.show_hash == blob[-32:].hex() and not opts["force_identity"]:
-        return f"{s.info.label()}: already running this show ({len(blob)} bytes)"
-    result = ops.push(s, blob, show_node, progress=progress, **opts)
-    when = "switched now" if result.switched else "switches at the next cue"
-    extra = f", resumed at {result.resumed_from}" if result.resumed_from else ""
-    if result.wire_bytes < result.size:
-        extra += f", {result.wire_bytes} bytes compressed"
+        return {"part": show_node, "size": len(blob), "already_running": True}
+    r = ops.push(s, blob, show_node, progress=progress, **opts)
+    return {
+        "part": show_node,
+        "size": r.size,
+        "already_running": False,
+        "seconds": round(r.seconds, 3),
+        "wire_bytes": r.wire_bytes,
+        "resumed_from": r.resumed_from,
+        "switched": r.switched,
+    }
+
+
+def _push_line(label: str, d: dict) -> str:
+    if d["already_running"]:
+        return f"{label}: already running this show ({d['size']} bytes)"
+    when = "switched now" if d["switched"] else "switches at the next cue"
+    extra = f", resumed at {d['resumed_from']}" if d["resumed_from"] else ""
+    if d["wire_bytes"] < d["size"]:
+        extra += f", {d['wire_bytes']} bytes compressed"
+    rate = d["size"] / d["seconds"] / 1024 if d["seconds"] > 0 else 0
     return (
-        f"{s.info.label()}: pushed {result.size} bytes in {result.seconds:.2f} s "
-        f"({result.bytes_per_s / 1024:.0f} KB/s{extra}); verified; {when}"
+        f"{label}: pushed {d['size']} bytes in {d['seconds']:.2f} s "
+        f"({rate:.0f} KB/s{extra}); verified; {when}"
     )
 
 
-def _push_with_bar(s: Session, parts: dict[str, bytes], node_id: str | None, opts: dict) -> None:
+def _push_with_bar(s: Session, parts: dict[str, bytes], node_id: str | None, opts: dict) -> dict:
     with ExitStack() as stack:
         bars: list = []
 
@@ -236,25 +212,7 @@ def _push_with_bar(s: Session, parts: dict[str, bytes], node_id: str | None, opt
                 bars.append(stack.enter_context(bar))
             bars[0].update(done - bars[0].pos)
 
-        line = _push_one(s, parts, node_id, opts, progress)
-    click.echo(line)
-
-
-def _push_parallel(
-    chosen: list[Session], parts: dict[str, bytes], node_id: str | None, opts: dict
-) -> list[str]:
-    """Every node at once (load-in: many boxes); one line per node as each finishes.
-    Returns the ports that failed."""
-    failed = []
-    with ThreadPoolExecutor(max_workers=min(8, len(chosen))) as pool:
-        futures = {pool.submit(_push_one, s, parts, node_id, opts): s for s in chosen}
-        for future in as_completed(futures):
-            try:
-                click.echo(future.result())
-            except CuenodeError as exc:
-                failed.append(futures[future].info.port)
-                click.echo(f"Error: {exc.format_message()}", err=True)
-    return failed
+        return _push_one(s, parts, node_id, opts, progress)
 
 
 @click.command("push")
@@ -270,27 +228,33 @@ def _push_parallel(
     is_flag=True,
     help="Switch at once, even mid-fade (default: at the next cue).",
 )
+@json_option
 def push_cmd(
     show: Path,
-    ports: tuple[str, ...],
-    node_id: str | None,
-    all_nodes: bool,
-    baud: int,
     force: bool,
     no_compress: bool,
     switch_now: bool,
+    **opts: Any,
 ) -> None:
     """Compile SHOW (or take a compiled file) and push each node its part (several nodes in
-    parallel)."""
+    parallel). Exit status 1 if any node was not pushed."""
     parts = load_parts(show)
-    opts = {"force_identity": force, "force_switch": switch_now, "compress": not no_compress}
-    with sessions(ports, node_id, all_nodes, baud, check_identity=not force) as chosen:
-        if len(chosen) == 1:
-            _push_with_bar(chosen[0], parts, node_id, opts)
-            return
-        failed = _push_parallel(chosen, parts, node_id, opts)
-    if failed:
-        raise CuenodeError(f"push failed on {len(failed)} node(s): {', '.join(sorted(failed))}")
+    push_opts = {
+        "force_identity": force,
+        "force_switch": switch_now,
+        "compress": not no_compress,
+    }
+    node_id = opts["node_id"]
+    single = len(opts["ports"]) == 1 and not opts["all_nodes"] and not opts["as_json"]
+
+    def op(s: Session) -> dict:
+        if single:
+            return _push_with_bar(s, parts, node_id, push_opts)
+        return _push_one(s, parts, node_id, push_opts)
+
+    run_command(
+        "push", op, opts, lambda o: _push_line(o.label(), o.result), check_identity=not force
+    )
 
 
 # --- show control ------------------------------------------------------------------------------
@@ -302,28 +266,13 @@ def _describe(result: dict) -> str:
     return ", ".join(f"{k} {v if v != '' else '-'}" for k, v in result.items())
 
 
-def run_on_each(chosen: Chosen, what: str, op: Callable[[Session], dict]) -> None:
-    """Send the command to every chosen node even if an earlier one fails (a STOP must reach
-    every node that answers); then exit 1 naming the nodes it missed."""
-    if len(chosen) == 1 and not chosen.missed:  # one node: its own error is the one line
-        click.echo(f"{chosen[0].info.label()}: {what}: {_describe(op(chosen[0]))}")
-        return
-    failed = []
-    for s in chosen:
-        try:
-            click.echo(f"{s.info.label()}: {what}: {_describe(op(s))}")
-        except CuenodeError as exc:
-            click.echo(f"{what} FAILED: {exc.format_message()}", err=True)
-            failed.append(s.info.label())
-    finish(chosen, failed, what)
-
-
 def _control_command(name: str, op: Callable[[Session], dict], help_text: str) -> click.Command:
     @click.command(name, help=help_text)
     @target_options
-    def command(ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int) -> None:
-        with sessions(ports, node_id, all_nodes, baud) as chosen:
-            run_on_each(chosen, name.upper(), op)
+    @json_option
+    def command(**opts: Any) -> None:
+        what = name.upper()
+        run_command(what, op, opts, lambda o: f"{o.label()}: {what}: {_describe(o.result)}")
 
     return command
 
@@ -331,69 +280,90 @@ def _control_command(name: str, op: Callable[[Session], dict], help_text: str) -
 @click.command("goto")
 @click.argument("cue")
 @target_options
-def goto_cmd(
-    cue: str, ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int
-) -> None:
+@json_option
+def goto_cmd(cue: str, **opts: Any) -> None:
     """Jump to cue CUE (a number like 12 or 12.25), with that cue's timing."""
     ops.cue_thousandths(cue)  # a typo fails before any port is opened
-    with sessions(ports, node_id, all_nodes, baud) as chosen:
-        run_on_each(chosen, f"GOTO {cue}", lambda s: ops.goto(s, cue))
+    what = f"GOTO {cue}"
+    run_command(
+        what,
+        lambda s: ops.goto(s, cue),
+        opts,
+        lambda o: f"{o.label()}: {what}: {_describe(o.result)}",
+    )
 
 
 # --- status and log ----------------------------------------------------------------------------
 
 
-def _print_status(st: dict) -> None:
-    for line in statusview.status_lines(st):
-        click.echo(line)
-
-
 @click.command("status")
 @target_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def status_cmd(
-    ports: tuple[str, ...], node_id: str | None, all_nodes: bool, baud: int, as_json: bool
-) -> None:
-    """Show each node's cue, fades, relays, DMX rate, link counters, show and firmware."""
-    with sessions(ports, node_id, all_nodes, baud) as chosen:
-        states = [ops.status(s) for s in chosen]
-    # One node: an object; several (--all, repeated --port): a list, whatever answered.
-    several = all_nodes or len(states) + len(chosen.missed) > 1
-    if as_json:
-        click.echo(json.dumps(states if several else states[0], indent=2))
-    else:
-        for st in states:
-            _print_status(st)
-    finish(chosen, [], "status")
+@json_option
+def status_cmd(**opts: Any) -> None:
+    """Show each node's cue, fades, relays, DMX rate, link counters, show and firmware.
+    With --json: one entry per node asked, a node that did not answer with its error."""
+    run_command(
+        "status",
+        ops.status,
+        opts,
+        lambda o: "\n".join(statusview.status_lines(o.result)),
+        entry=lambda o: {**o.result, "ok": True},
+    )
 
 
 @click.command("log")
 @target_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.option(
     "--since", type=click.IntRange(0, 2**32 - 1), default=0, help="First log entry to fetch."
 )
-def log_cmd(
-    ports: tuple[str, ...],
-    node_id: str | None,
-    all_nodes: bool,
-    baud: int,
-    as_json: bool,
-    since: int,
-) -> None:
+def log_cmd(since: int, **opts: Any) -> None:
     """Print each node's event log with node timestamps."""
-    with sessions(ports, node_id, all_nodes, baud) as chosen:
-        logs = {s.info.node_id or s.info.port: ops.log(s, since) for s in chosen}
-    several = all_nodes or len(logs) + len(chosen.missed) > 1
+
+    def lines(o: Outcome) -> str:
+        node = o.node or o.port
+        out = []
+        for t_ms, *rest in o.result:
+            text = " ".join(str(r) for r in rest)
+            out.append(f"{node} {t_ms // 1000:>6}.{t_ms % 1000:03d}  {text}")
+        return "\n".join(out) if out else f"{node}: no events"
+
+    run_command(
+        "log",
+        lambda s: ops.log(s, since),
+        opts,
+        lines,
+        entry=lambda o: {"node": o.node or o.port, "port": o.port, "ok": True, "events": o.result},
+    )
+
+
+# --- back to the firmware ----------------------------------------------------------------------
+
+
+@click.command("reset")
+@click.option("--port", "ports", multiple=True, metavar="PORT", help="Serial port; repeatable.")
+@click.option("--all", "all_nodes", is_flag=True, help="Every node found.")
+@json_option
+def reset_cmd(ports: tuple[str, ...], all_nodes: bool, as_json: bool) -> None:
+    """Restart nodes into the cuenode firmware, from the REPL or anywhere (machine.reset():
+    as after a power cut, the node stands by at its saved cue, GO required)."""
+    from cuenode.node import flash
+
+    chosen = targets(ports, None, all_nodes)
+
+    def say(o: Outcome) -> None:
+        if as_json:
+            return
+        if o.ok:
+            click.echo(f"{o.label()}: restarted, cuenode answers; {o.result['standing_by']}")
+        elif len(chosen) > 1:
+            click.echo(f"Error: reset failed on {o.label()}: {o.error}", err=True)
+
+    outcomes = fleet.on_ports(chosen, flash.restart_outcome, say)
     if as_json:
-        out = [{"node": k, "events": v} for k, v in logs.items()]
-        click.echo(json.dumps(out if several else out[0], indent=2))
-    else:
-        for node, events in logs.items():
-            for t_ms, *rest in events:
-                text = " ".join(str(r) for r in rest)
-                click.echo(f"{node} {t_ms // 1000:>6}.{t_ms % 1000:03d}  {text}")
-    finish(chosen, [], "log")
+        entries = [o.as_json() for o in outcomes]
+        click.echo(json.dumps(entries if len(chosen) > 1 else entries[0], indent=2))
+    finish("reset", outcomes)
 
 
 COMMANDS = [
@@ -408,4 +378,5 @@ COMMANDS = [
     _control_command("disarm", ops.disarm, "Disarm hazardous effects."),
     status_cmd,
     log_cmd,
+    reset_cmd,
 ]

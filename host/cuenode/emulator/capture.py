@@ -124,8 +124,10 @@ def capture_frames(io: WorldClient, frames: int, virtual: bool) -> list[Frame]:
     virtual time the node is advanced one frame time (23 ms) at a time."""
     io.subscribe(dmx=True)
     deadline = time.monotonic() + 10 + frames * 0.03
-    while len(io.frames) < frames and time.monotonic() < deadline:
+    steps = 3 * frames + 10  # virtual time: a node sending frames needs `frames` steps
+    while len(io.frames) < frames and time.monotonic() < deadline and steps > 0:
         if virtual:
+            steps -= 1
             io.advance(ms=23)
         else:
             io.collect(0.05)

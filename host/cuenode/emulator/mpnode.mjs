@@ -224,6 +224,15 @@ runPy("import os\nos.chdir('/')");
 // ---- the runtime's Python side: boot, stop, exec (soft reset = fresh globals + modules) ---
 runPy(`
 import sys, gc, asyncio, emu_js
+import micropython as _micropython
+class _Micropython:
+    # the build's micropython module, with kbd_intr() also telling this host (which routes
+    # the serial bytes) which byte interrupts
+    def __getattr__(self, name):
+        return getattr(_micropython, name)
+    def kbd_intr(self, ch):
+        emu_js.kbd_intr(ch)
+sys.modules['micropython'] = _Micropython()
 _keep = None
 _g = {}
 _fw_tasks = []
@@ -335,6 +344,7 @@ serialOut = (b) => serial.write(b);
 const write = (s) => serial.write(typeof s === "string" ? Buffer.from(s, "latin1") : s);
 let rx = []; // bytes for the firmware's link task
 let rxIrq = null;
+let intrChar = 3; // micropython.kbd_intr(): -1 while the firmware owns the port
 let syncPending = false;
 function syncSoon() {
   // After the firmware wrote a reply (a push may have written flash): mirror to disk.
@@ -347,7 +357,8 @@ Object.assign(emu_js, {
   serial_read(n) { return Buffer.from(rx.splice(0, n)).toString("hex"); },
   serial_write(hex) { write(Buffer.from(hex, "hex")); syncSoon(); },
   serial_irq(handler) { rxIrq = handler; },
-  firmware_ended() { setImmediate(() => { py("_emu_stop")(); syncOut("", args.flash); repl.enterFriendly(true); }); },
+  kbd_intr(ch) { intrChar = ch; },
+  firmware_ended() { setImmediate(() => { py("_emu_stop")(); syncOut("", args.flash); toRepl(); }); },
 });
 
 const BANNER = "MicroPython v1.27.0 on 2026-01-01; cuenode emulator (MicroPython WebAssembly runtime) with virtual RP2040";
@@ -391,6 +402,7 @@ const repl = {
     } else this.line.push(b);
   },
   paste(b) {
+    if (b === 0x03) { this.line = []; this.mode = "raw"; return write("\x04\x04KeyboardInterrupt: \r\n\x04>"); }
     if (b === 0x04) {
       write("\x04");
       const code = Buffer.from(this.line); this.line = []; this.mode = "raw";
@@ -449,7 +461,7 @@ function runCode(code, mode) {
 }
 
 function boot(withMain) {
-  rx = []; rxIrq = null;
+  rx = []; rxIrq = null; intrChar = 3;
   // A soft reset stops the timers but not the watchdog: on an RP2040/ESP32 it cannot be
   // stopped, and boot.py re-arms it with a timer feeding it.
   mpTimers.clear();
@@ -468,6 +480,15 @@ function softReset(friendly) {
   boot(friendly);
 }
 
+function toRepl() {
+  // The firmware handed the port over: the bytes it left unread (mpremote's Ctrl-A after
+  // its CR Ctrl-C CR) are the REPL's, as in a board's stdin ring buffer.
+  intrChar = 3;
+  repl.enterFriendly(true);
+  const left = rx; rx = [];
+  for (const c of left) repl.byte(c);
+}
+
 function stopFirmware() {
   py("_emu_stop")();
   write('Traceback (most recent call last):\r\n  File "main.py", in <module>\r\nKeyboardInterrupt: \r\n');
@@ -475,11 +496,13 @@ function stopFirmware() {
   repl.enterFriendly(true);
 }
 
+let serialRx = 0; // bytes received on the line (world state serial_rx)
 function onSerial(data) {
   let fresh = false;
+  serialRx += data.length;
   for (const c of data) {
     if (repl.mode === "running") {
-      if (c === 3) { stopFirmware(); continue; }
+      if (c === intrChar) { stopFirmware(); continue; }
       rx.push(c); fresh = true;
     } else repl.byte(c);
   }
@@ -562,7 +585,7 @@ async function command(c, cmd) {
   else if (op === "state") {
     const p = {}, m = {};
     for (const [g, s] of [...pins.entries()].sort((a, b) => a[0] - b[0])) { p[g] = level(s); m[g] = s.mode; }
-    Object.assign(reply, { pins: p, modes: m, frames, probe, now_us: nowUs(), repl: repl.mode, flash_writes: flashWrites });
+    Object.assign(reply, { pins: p, modes: m, frames, probe, now_us: nowUs(), repl: repl.mode, flash_writes: flashWrites, serial_rx: serialRx });
   } else if (op === "last_frame") { if (lastFrame) return send(c, frameMsg(lastFrame)); reply.frame = null; }
   else if (op === "advance") {
     if (!args.virtual) Object.assign(reply, { ok: false, error: "advance needs a node started with virtual time" });

@@ -75,6 +75,11 @@ class Node:
             self.repl.enter_friendly()
         else:
             self.repl.enter_raw()
+        # Bytes main.py left unread (mpremote's Ctrl-A after the CR Ctrl-C CR that handed the
+        # port over) are the REPL's: a board's stdin ring buffer keeps them too.
+        left = self.serial.take_rx()
+        if left:
+            self.repl.feed(left)
 
     def soft_reset(self, friendly: bool) -> None:
         self.serial.write(b"MPY: soft reboot\r\n")
@@ -99,6 +104,7 @@ class Node:
     def run_code(self, code: bytes, mode: str) -> str:
         """Run REPL code in the REPL's globals; returns the error text ("" if none)."""
         self.serial.to_repl = None
+        self.env.kbd_intr_char = 3  # pyexec enables Ctrl-C for every REPL execution
         try:
             compiled = compile(code, "<stdin>", mode, dont_inherit=True)
             with self.serial.interruptible():

@@ -107,6 +107,11 @@ class Repl:
         return None
 
     def _paste(self, b: int) -> Any:
+        if b == 0x03:  # pyexec: end of input (\x04), then KeyboardInterrupt, back to raw
+            self.line.clear()
+            self.mode = "raw"
+            self.write(b"\x04\x04KeyboardInterrupt: \r\n\x04>")
+            return None
         if b == 0x04:
             self.write(b"\x04")
             code, self.line = bytes(self.line), bytearray()

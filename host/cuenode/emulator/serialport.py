@@ -29,6 +29,7 @@ class SerialPort:
         self.to_repl: Callable[[bytes], None] | None = None  # set while at a prompt
         self.intr_char: Callable[[], int] = lambda: 3
         self.disconnected = False
+        self.received = 0  # bytes that came in on the line (tests wait for a byte to land)
         self.stdin = _Stdin(self)
         self.stdout = _Stdout(self)
         loop.add_reader(sock, self._on_readable)
@@ -45,6 +46,7 @@ class SerialPort:
             self.disconnected = True
             self.loop.remove_reader(self.sock)
             raise SystemExit(0)  # the supervisor has gone: the node powers down
+        self.received += len(data)
         return data
 
     def _on_readable(self) -> None:

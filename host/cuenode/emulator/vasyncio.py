@@ -93,6 +93,7 @@ class Loop:
         self.selector = selectors.DefaultSelector()
         self.interrupt: BaseException | None = None  # raised out of run() at a clean point
         self.depth = 0  # nested asyncio.run() calls (firmware running)
+        self.until: Task | None = None  # the task the innermost asyncio.run() waits for
         self.idle_hooks: list[Callable[[], None]] = []
         self.on_task_error: Callable[[Task, BaseException], None] | None = None
 
@@ -222,6 +223,8 @@ class Loop:
         now = self.clock.now_us()
         self._due_timers(now)
         self._run_ready()
+        if self.until is not None and self.until.done:
+            return  # asyncio.run()'s task has ended: do not wait for I/O first
         for hook in self.idle_hooks:
             hook()
         if self.ready:
@@ -268,10 +271,12 @@ class Loop:
 
     def run_until(self, task: Task) -> Any:
         self.depth += 1
+        outer, self.until = self.until, task
         try:
             while not task.done:
                 self.run_once()
         finally:
+            self.until = outer
             self.depth -= 1
             if self.depth == 0:
                 self.clear_tasks()

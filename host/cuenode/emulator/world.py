@@ -241,6 +241,7 @@ class WorldServer:
             now_us=self.node.loop.clock.now_us(),
             repl=self.node.repl_state(),
             flash_writes=self.node.fs.writes,
+            serial_rx=self.node.serial.received,
         )
         return state
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cuenode.boards import board_names, family_for_probe
 from cuenode.build import image
@@ -232,3 +233,44 @@ def confirm_hello(port: str, name: str) -> None:
         f"{port}: flashed, but cuenode did not come up as '{name}' ({last})",
         "see the board's output with `mpremote connect PORT repl`",
     )
+
+
+# --- back into the firmware (`cuenode reset`) --------------------------------------------------
+
+
+def restart(port: str) -> dict:
+    """machine.reset() through the REPL (mpremote's CR Ctrl-C CR hands a running show over
+    first), then wait until cuenode answers: the node is as after a power cut."""
+    from cuenode.node import ops
+
+    reset(port)
+    deadline = time.monotonic() + HELLO_WAIT_S
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with ops.connect(port) as s:
+                st = ops.status(s)
+                nxt = st.get("next")
+                where = f"standing by at cue {nxt}" if nxt not in (None, "") else "standing by"
+                return {"node": s.info.node_id, "standing_by": where}
+        except CuenodeError as exc:
+            last = exc.message
+        time.sleep(0.2)
+    raise CuenodeError(
+        f"{port}: reset, but cuenode did not come back ({last})",
+        f"if the board has no cuenode firmware, flash it: `cuenode flash --port {port} "
+        "--name NODE_ID`",
+    )
+
+
+def restart_outcome(target: Any) -> Any:
+    """restart() as a fleet Outcome (for running on many ports in parallel)."""
+    from cuenode.node.fleet import Outcome
+
+    outcome = Outcome(target.port, target.name)
+    try:
+        outcome.result = restart(target.port)
+        outcome.node = outcome.result["node"] or target.name
+    except CuenodeError as exc:
+        outcome.error = exc.format_message()
+    return outcome

@@ -17,6 +17,7 @@ from cuenode.errors import CuenodeError, NodeRefused
 from cuenode.node import transport as transport_mod
 from cuenode.node.transport import Transport
 
+HELLO_QUICK_S = 0.15  # first HELLO: a running node answers within a frame or two
 HELLO_TIMEOUT_S = 0.5
 HELLO_RETRIES = 3
 PUSH_TIMEOUT_S = 2.0  # a chunk's answer may wait behind a window of chunks and a flash write
@@ -106,12 +107,18 @@ class Session:
         return reply.data
 
 
-# What to do about each reason the engine gives for refusing GO/BACK/GOTO (cuefw.eventlog).
+# What to do about each reason the engine gives for refusing GO/BACK/GOTO (cuefw.eventlog),
+# by command where the cause differs: BACK's "end-of-list" is the *start* of the list.
 ENGINE_REMEDIES = {
     "go-protect": "GO protection: a second GO came too soon after the last one; press again",
     "end-of-list": "the cue list has ended: GOTO a cue, or BACK",
     "no-show": "push a show first: `cuenode push show.yaml`",
     "no-such-cue": "check the cue number against the show (`cuenode status` shows where it is)",
+}
+BACK_REMEDIES = {
+    "go-protect": "BACK protection: a second BACK came too soon after the last one (a double "
+    "press goes back one cue, not two); press again",
+    "end-of-list": "already at the first cue: there is no cue before it",
 }
 
 
@@ -137,7 +144,8 @@ def _refusal_text(info: NodeInfo, status: int, data: bytes) -> tuple[str, str | 
     text = data.decode(errors="replace") if status != link.E_OFFSET else ""
     if status == link.E_ENGINE and text:  # the engine's own words: "GOTO 99 refused: ..."
         reason = text.rsplit(": ", 1)[-1]
-        return f"{info.label()}: {text}", ENGINE_REMEDIES.get(reason)
+        remedies = BACK_REMEDIES if text.startswith("BACK") else {}
+        return f"{info.label()}: {text}", remedies.get(reason, ENGINE_REMEDIES.get(reason))
     what = link.STATUS_NAMES.get(status, f"error {status}")
     detail = f": {text}" if text and text != what else ""
     return f"{info.label()} refused: {what}{detail}", None
@@ -155,17 +163,20 @@ def hello_payload(events: bool) -> bytes:
 
 def connect(port: str, *, baudrate: int = 115200, events: bool = False) -> Session:
     """Open `port` and greet the node; a port without cuenode firmware is a clear error.
-    events=True subscribes to the node's event frames (read them with `events()`)."""
+    events=True subscribes to the node's event frames (read them with `events()`).
+
+    A short first HELLO; if it gets no answer the port is probed for a MicroPython REPL (in
+    any of its modes) before the rest of the HELLO budget is spent, so a node at the REPL is
+    named as such at once, never "no firmware"."""
     transport = Transport(port, baudrate=baudrate).open()
     try:
         transport.resync()
-        reply = transport.request(
-            link.T_HELLO,
-            hello_payload(events),
-            timeout=HELLO_TIMEOUT_S,
-            retries=HELLO_RETRIES,
-            resend_after=transport.quick_resend(),
-        )
+        payload = hello_payload(events)
+        reply = _hello(transport, payload, HELLO_QUICK_S, 0)
+        if reply is None:
+            if _at_repl(transport):
+                raise at_repl_error(port)
+            reply = _hello(transport, payload, HELLO_TIMEOUT_S, HELLO_RETRIES)
         if reply is None:
             raise no_firmware(port, _at_repl(transport))
         return Session(transport, parse_hello(port, reply.data), events)
@@ -174,24 +185,51 @@ def connect(port: str, *, baudrate: int = 115200, events: bool = False) -> Sessi
         raise
 
 
+def _hello(transport: Transport, payload: bytes, timeout: float, retries: int):
+    return transport.request(
+        link.T_HELLO,
+        payload,
+        timeout=timeout,
+        retries=retries,
+        resend_after=transport.quick_resend(),
+    )
+
+
+# Ctrl-C ends raw-paste input (the node answers \x04) and clears a raw or friendly line;
+# Ctrl-B then leaves raw mode for the friendly REPL, which prints its banner and ">>> ".
+# To cuenode firmware both are noise: a lone Ctrl-C does not stop a show (cuefw.handover).
+REPL_PROBE = b"\x03\x02"
+REPL_WAIT_S = 1.0
+
+
 def _at_repl(transport: Transport) -> bool:
-    """A MicroPython REPL answers a bare line with its prompt; cuenode ignores it (a runt)."""
+    """True if a MicroPython REPL (friendly, raw or raw-paste) answers on the port."""
     if transport.saw_repl_prompt():
         return True
-    transport.write(b"\r\n")
-    transport.receive(0.3)  # collects raw bytes into raw_tail; no frame is expected
-    return transport.saw_repl_prompt()
+    transport.write(REPL_PROBE)
+    deadline = time.monotonic() + REPL_WAIT_S
+    while time.monotonic() < deadline:
+        transport.receive(0.05)  # collects raw bytes into raw_tail; no frame is expected
+        if transport.saw_repl_prompt():
+            return True
+    return False
+
+
+def at_repl_error(port: str) -> CuenodeError:
+    return CuenodeError(
+        f"the node on {port} is at the MicroPython REPL, not running its show",
+        f"bring cuenode back with `cuenode reset --port {port}` (as after a power cut: "
+        "standing by at the saved cue)",
+    )
 
 
 def no_firmware(port: str, at_repl: bool) -> CuenodeError:
     if at_repl:
-        return CuenodeError(
-            f"the node on {port} is at the MicroPython REPL, not running cuenode",
-            f"restart cuenode with `mpremote connect {port} reset` (or unplug and replug it)",
-        )
+        return at_repl_error(port)
     return CuenodeError(
         f"no cuenode firmware answered on {port}",
-        f"flash it with `cuenode flash --port {port} --name NODE_ID`",
+        f"check the cable; a board with MicroPython only needs `cuenode flash --port {port} "
+        "--name NODE_ID`",
     )
 
 

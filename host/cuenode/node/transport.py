@@ -246,17 +246,19 @@ def open_error(port: str, exc: BaseException) -> CuenodeError:
     """Turn pyserial's many ways of failing to open a port into one line the user can act on."""
     text = str(exc)
     err = getattr(exc, "errno", None)
+    # pyserial words every failure "could not open port ...": look at the cause, not that
+    if err == errno.EACCES or "Permission denied" in text:
+        return CuenodeError(
+            f"no permission to open {port} (permission denied)",
+            "add yourself to the `dialout` group (`sudo usermod -aG dialout $USER`), then log "
+            "out and in again",
+        )
     if err == errno.EBUSY or "exclusively lock" in text or "busy" in text.lower():
         return CuenodeError(f"port busy — is another program using it? ({port})")
-    if err == errno.ENOENT or "No such file" in text or "could not open port" in text:
+    if err == errno.ENOENT or "No such file" in text:
         return CuenodeError(
             f"no such port {port}",
             "is the node plugged in? `cuenode status --all` lists the nodes found",
-        )
-    if err == errno.EACCES or "Permission denied" in text:
-        return CuenodeError(
-            f"no permission to open {port}",
-            "add yourself to the `dialout` group (Linux) and log in again",
         )
     return CuenodeError(f"cannot open {port}: {text}")
 
