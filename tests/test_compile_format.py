@@ -118,9 +118,12 @@ def test_reader_refuses_other_files_and_versions() -> None:
         reader(b"PK\x03\x04" + blob[4:])
     with pytest.raises(sf.ShowError, match="not a compiled cuenode show"):
         reader(blob[:10])
-    newer = blob[:4] + struct.pack("<H", 2) + blob[6:]
-    with pytest.raises(sf.ShowError, match="compiled show format 2, this firmware reads 1"):
+    newer = blob[:4] + struct.pack("<H", 3) + blob[6:]
+    with pytest.raises(sf.ShowError, match="compiled show format 3, this firmware reads 2"):
         reader(newer)
+    older = blob[:4] + struct.pack("<H", 1) + blob[6:]  # a show compiled before cue parts
+    with pytest.raises(sf.ShowError, match="compiled show format 1, this firmware reads 2"):
+        reader(older)
 
 
 def test_reader_reports_truncation_and_bad_requests() -> None:
@@ -131,7 +134,7 @@ def test_reader_reports_truncation_and_bad_requests() -> None:
         r.read_cue(3, cue)
     with pytest.raises(sf.ShowError, match="no cue index 3"):
         r.read_look(3, array("H", [0]))
-    with pytest.raises(sf.ShowError, match=r"cue 0 needs a Cue\(2, 0\)"):
+    with pytest.raises(sf.ShowError, match=r"cue 0 needs a Cue\(2, 0, 0\)"):
         r.read_cue(0, sf.Cue(1, 1))  # cue 1 changes p1.dim and p1.pan here
     for size in (r.strings_off + 1, r.index_off + 8):  # strings come last: no node id
         with pytest.raises(sf.ShowError, match="compiled show is truncated"):

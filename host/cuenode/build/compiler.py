@@ -108,7 +108,7 @@ def keyframe_interval(cues: tuple[showbin.CueRec, ...]) -> int:
     """The largest keyframe spacing (<= MAX_KEYFRAME_EVERY) with which `read_look` never
     replays more than REPLAY_BUDGET changes: GOTO/BACK cost stays bounded on the node however
     heavy the cues are, and light shows keep few keyframes (flash)."""
-    counts = [len(c.changes) for c in cues]
+    counts = [len(c.all_changes) for c in cues]
     for every in range(MAX_KEYFRAME_EVERY, 1, -1):
         windows = range(0, len(counts), every)
         if all(sum(counts[start + 1 : start + every]) <= REPLAY_BUDGET for start in windows):

@@ -1,0 +1,202 @@
+# Effects: looping waveforms and step chases on top of the cue look (docs/show-format.md,
+# "Effects"). Pure: no machine, no clock (time is an argument), integer math only.
+#
+# Composition (relative effects): every frame, each member parameter of a running effect is
+#     value = cue value + offset + size * wave(position) / 1024, clamped to the parameter's range
+# where "cue value" is what the cue engine holds for that parameter this frame (its fade level
+# while fading, its target when idle: read from the engine's lane arrays, never from the frame,
+# so an effect never feeds on its own output), and wave() is 0..1024:
+#     sine   (1 - cos) / 2 from a 256-entry table: 0 at position 0, 1024 half way
+#     ramp   rising saw tooth, 0 .. 1023
+#     square 1024 while the position is below `width`, else 0 (a chase is a square of width
+#            1/steps whose members' phases put step k at k/steps of the cycle)
+# position = (time since start + phase) as 65536ths of a cycle. Two running effects on one
+# parameter: the one later in the node's effect table wins (it writes last).
+#
+# Start/stop: a cue carries the full set of effects running after it (a 32-bit mask), so GO,
+# BACK and GOTO all just "make this the set": an effect already running keeps its phase, a new
+# one starts at the GO tick, one no longer in the set stops and its parameters return to their
+# cue values at once. STOP stops every effect (then the engine fades the cue look to black).
+#
+# Per frame (frame()) allocates nothing: preallocated arrays, small ints (every product is
+# below 2**30), the start tick is moved forward by whole periods so elapsed time stays below
+# one period whatever the run time.
+from array import array
+from math import cos, pi
+
+from cuefw.compat import const, ticks_add, ticks_diff
+from cuefw.showfile import FX_RAMP, FX_SINE, FX_SQUARE, MAX_EFFECTS, ShowError
+
+WAVE_FULL = const(1024)
+MIN_PERIOD_MS = const(2)  # the position scale (2**30 // period) must stay a small int
+
+# (1 - cos(2 pi i / 256)) / 2, scaled to 0..1024: computed once at import
+SINE = array("H", [int((1 - cos(2 * pi * i / 256)) * 512 + 0.5) for i in range(256)])
+
+
+class Effects:
+    """The effect table of the loaded show and which effects run; driven by the engine."""
+
+    def __init__(self):
+        self.engine = None
+        self.n = 0
+        self.n_on = 0  # effects running now
+        self._alloc(0, 0)
+
+    def _alloc(self, n, members):
+        m = max(1, n)
+        self.on = bytearray(m)
+        self.shape = bytearray(m)
+        self.start = array("i", bytes(4 * m))
+        self.period = array("i", bytes(4 * m))
+        self.scale = array("i", bytes(4 * m))  # 2**30 // period: position = e * scale >> 14
+        self.size = array("i", bytes(4 * m))
+        self.offset = array("i", bytes(4 * m))
+        self.width = array("i", bytes(4 * m))
+        self.first = array("H", bytes(2 * (m + 1)))  # members of effect k: first[k]..first[k+1]
+        self.lane = array("H", bytes(2 * max(1, members)))
+        self.phase = array("H", bytes(2 * max(1, members)))
+
+    # --- loading -------------------------------------------------------------------------
+
+    @staticmethod
+    def check(reader):
+        """Raise ShowError if the show's effect table is unusable; touches nothing."""
+        if reader.n_effects > MAX_EFFECTS:
+            raise ShowError("show has %d effects, at most %d" % (reader.n_effects, MAX_EFFECTS))
+        words = array("H", bytes(4 * max(1, reader.n_members)))
+        total = 0
+        for k in range(reader.n_effects):
+            shape, period, size, offset, width, n = reader.effect(k, words)
+            if shape > FX_SQUARE or period < MIN_PERIOD_MS or period >= 1 << 29:
+                raise ShowError("effect %d: shape %d, period %d ms" % (k, shape, period))
+            for j in range(n):
+                if words[2 * j] >= reader.n_params:
+                    raise ShowError("effect %d drives parameter %d" % (k, words[2 * j]))
+            total += n
+        if total != reader.n_members:
+            raise ShowError("effect table holds %d members, header says %d" % (total, reader.n_members))
+
+    def load(self, reader, engine):
+        """Read the effect table (after engine.check and the engine's lanes are set up).
+        Nothing runs until a cue starts it."""
+        self.engine = engine
+        n = reader.n_effects
+        self._alloc(n, reader.n_members)
+        self.n = n
+        self.n_on = 0
+        words = array("H", bytes(4 * max(1, reader.n_members)))
+        at = 0
+        for k in range(n):
+            shape, period, size, offset, width, m = reader.effect(k, words)
+            self.shape[k] = shape
+            self.period[k] = period
+            self.scale[k] = (1 << 30) // period
+            self.size[k] = size
+            self.offset[k] = offset
+            self.width[k] = width
+            self.first[k] = at
+            for j in range(m):
+                self.lane[at + j] = engine.lane_of[words[2 * j]]
+                self.phase[at + j] = words[2 * j + 1]
+            at += m
+        self.first[n] = at
+
+    # --- start and stop (GO path) --------------------------------------------------------
+
+    def run(self, mask, t):
+        """Make `mask` (bit k: effect k) the running set at tick t."""
+        for k in range(self.n):
+            want = (mask >> k) & 1
+            if want and not self.on[k]:
+                self.on[k] = 1
+                self.start[k] = t
+                self.n_on += 1
+            elif self.on[k] and not want:
+                self._off(k)
+
+    def stop_all(self):
+        for k in range(self.n):
+            if self.on[k]:
+                self._off(k)
+
+    def _off(self, k):
+        """Effect k stops; its parameters show their cue values again from this frame."""
+        self.on[k] = 0
+        self.n_on -= 1
+        eng = self.engine
+        frame = eng.frame
+        for j in range(self.first[k], self.first[k + 1]):
+            q = self.lane[j]
+            self._write(eng, frame, q, self._cue_value(eng, q))
+
+    @staticmethod
+    def _cue_value(eng, q):
+        g = eng.grp[q]
+        if g == 255:
+            return eng.dst[q]
+        return eng.src[q] + ((eng.delta[q] * eng.prog[g] + 8192) >> 14)
+
+    @staticmethod
+    def _write(eng, frame, q, v):
+        f = eng.fine[q]
+        if f:
+            frame[eng.coarse[q]] = v >> 8
+            frame[f] = v & 255
+        else:
+            frame[eng.coarse[q]] = v
+
+    # --- per frame -----------------------------------------------------------------------
+
+    def frame(self, now):
+        """Every running effect's members into the engine's frame (after the fades)."""
+        for k in range(self.n):
+            if self.on[k]:
+                self._frame_one(k, self._position(k, now))
+
+    def _position(self, k, now):
+        """Cycle position of effect k at `now`, 0..65535 (0 before its start)."""
+        e = ticks_diff(now, self.start[k])
+        if e < 0:
+            return 0
+        per = self.period[k]
+        if e >= per:  # keep e below one period: move the start by whole periods
+            whole = e - e % per
+            self.start[k] = ticks_add(self.start[k], whole)
+            e -= whole
+        return (e * self.scale[k]) >> 14
+
+    def _frame_one(self, k, pos):
+        eng = self.engine
+        grp, src, dst, delta, prog = eng.grp, eng.src, eng.dst, eng.delta, eng.prog
+        coarse, fine, frame = eng.coarse, eng.fine, eng.frame
+        lane, phase = self.lane, self.phase
+        shape = self.shape[k]
+        size = self.size[k]
+        off = self.offset[k]
+        width = self.width[k]
+        for j in range(self.first[k], self.first[k + 1]):
+            p = (pos + phase[j]) & 0xFFFF
+            if shape == FX_SINE:
+                w = SINE[p >> 8]
+            elif shape == FX_RAMP:
+                w = p >> 6
+            else:
+                w = WAVE_FULL if p < width else 0
+            q = lane[j]
+            g = grp[q]
+            v = dst[q] if g == 255 else src[q] + ((delta[q] * prog[g] + 8192) >> 14)
+            v += off + ((size * w) >> 10)
+            if v < 0:
+                v = 0
+            f = fine[q]
+            if f:
+                if v > 65535:
+                    v = 65535
+                frame[coarse[q]] = v >> 8
+                frame[f] = v & 255
+            else:
+                frame[coarse[q]] = 255 if v > 255 else v
+
+
+__all__ = ("Effects", "FX_RAMP", "FX_SINE", "FX_SQUARE", "SINE")
