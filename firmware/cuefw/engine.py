@@ -155,7 +155,7 @@ class Engine:
         self.reader = reader
         self.n_params = n
         self.n_cues = reader.n_cues
-        self.cue = Cue(reader.max_changes, reader.max_actions)
+        self.cue = Cue(reader.max_changes, reader.max_actions, reader.max_parts)
         self.go_protect_ms = _clamp_ms(reader.go_protect_ms, MAX_AUTO_MS)
         self.stop_fade_ms = _clamp_ms(reader.stop_fade_ms, MAX_FADE_MS)
         self._reset_groups()
