@@ -168,9 +168,17 @@ class Effects:
 
     def _frame_one(self, k, pos):
         eng = self.engine
-        grp, src, dst, delta, prog = eng.grp, eng.src, eng.dst, eng.delta, eng.prog
-        coarse, fine, frame = eng.coarse, eng.fine, eng.frame
-        lane, phase = self.lane, self.phase
+        # one name each: MicroPython builds a tuple for an unpacking of more than 3 values
+        grp = eng.grp
+        src = eng.src
+        dst = eng.dst
+        delta = eng.delta
+        prog = eng.prog
+        coarse = eng.coarse
+        fine = eng.fine
+        frame = eng.frame
+        lane = self.lane
+        phase = self.phase
         shape = self.shape[k]
         size = self.size[k]
         off = self.offset[k]
