@@ -225,6 +225,32 @@ PARTS = NodeShow(
     ),
 )
 
+# fx512.cnshow (bench/effects_frames.py): 512 8-bit parameters, four effects of 128 members
+# each (sine, ramp, square, an 8-step chase: every member spread over the cycle); cue 1 sets
+# every parameter to 128 at once and starts all four; cue 2 stops them.
+def _fx(shape: int, first: int, width: int = 32768) -> EffectRec:
+    members = tuple((first + i, (i * 512) & 0xFFFF) for i in range(128))
+    return EffectRec(shape, 2000, 100, -50, width, members)
+
+
+FX512 = NodeShow(
+    node_id="fx512",
+    show_name="512 parameters under effects",
+    params=tuple((slot, 0) for slot in range(1, 513)),
+    base_look=(0,) * 512,
+    go_protect_ms=0,
+    effects=(
+        _fx(sf.FX_SINE, 0),
+        _fx(sf.FX_RAMP, 128),
+        _fx(sf.FX_SQUARE, 256),
+        _fx(sf.FX_SQUARE, 384, 8192),
+    ),
+    cues=(
+        CueRec(1000, "all effects", changes=tuple((p, 128) for p in range(512)), effects=15),
+        CueRec(2000, "no effects"),
+    ),
+)
+
 FIXTURES = {
     "fade.cnshow": FADE,
     "follow.cnshow": FOLLOW,
@@ -234,6 +260,7 @@ FIXTURES = {
     "wide.cnshow": WIDE,
     "wide16.cnshow": WIDE16,
     "parts.cnshow": PARTS,
+    "fx512.cnshow": FX512,
 }
 
 
