@@ -75,7 +75,9 @@ class Effects:
                     raise ShowError("effect %d drives parameter %d" % (k, words[2 * j]))
             total += n
         if total != reader.n_members:
-            raise ShowError("effect table holds %d members, header says %d" % (total, reader.n_members))
+            raise ShowError(
+                "effect table holds %d members, header says %d" % (total, reader.n_members)
+            )
 
     def load(self, reader, engine):
         """Read the effect table (after engine.check and the engine's lanes are set up).

@@ -225,6 +225,7 @@ PARTS = NodeShow(
     ),
 )
 
+
 # fx512.cnshow (bench/effects_frames.py): 512 8-bit parameters, four effects of 128 members
 # each (sine, ramp, square, an 8-step chase: every member spread over the cycle); cue 1 sets
 # every parameter to 128 at once and starts all four; cue 2 stops them.

@@ -53,9 +53,7 @@ def node_effects(
 
 
 def _effect_rec(e: Effect, index: dict[tuple[str, str], int]) -> showbin.EffectRec | None:
-    members = tuple(
-        (index[(f, e.param)], phase) for f, phase in e.members if (f, e.param) in index
-    )
+    members = tuple((index[(f, e.param)], phase) for f, phase in e.members if (f, e.param) in index)
     if not members:
         return None
     return showbin.EffectRec(

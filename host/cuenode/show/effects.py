@@ -26,7 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 from cuenode.show.groups import BadTarget, Targets
-from cuenode.show.model import PHASES, Effect, EffectShape as Shape
+from cuenode.show.model import PHASES, Effect
+from cuenode.show.model import EffectShape as Shape
 from cuenode.show.schema import Problems, check_key_name, entries, items, mapping, parse, suggest
 from cuenode.show.types import FixtureDraft
 from cuenode.show.values import BadValue, parse_level, parse_percent, parse_time_ms
@@ -118,9 +119,7 @@ def _target(out: Problems, node: YNode, targets: Targets) -> list[FixtureDraft]:
         return []
 
 
-def _param_range(
-    out: Problems, node: YNode, param: str, drafts: list[FixtureDraft]
-) -> int | None:
+def _param_range(out: Problems, node: YNode, param: str, drafts: list[FixtureDraft]) -> int | None:
     """The parameter's range (255 or 65535) across the members; one width for all."""
     missing = [d.name for d in drafts if not any(p.name == param for p in d.type.params)]
     if missing:
@@ -164,7 +163,9 @@ def parse_rate_ms(value: Any) -> int:
         try:
             bpm = float(number)
         except ValueError:
-            raise BadValue(f"{value!r} is not a rate", "a time per cycle or e.g. '15 bpm'") from None
+            raise BadValue(
+                f"{value!r} is not a rate", "a time per cycle or e.g. '15 bpm'"
+            ) from None
         if not bpm > 0:
             raise BadValue(f"{value!r} is not a rate", "a rate above 0 bpm")
         return round(60_000 / bpm)
@@ -201,7 +202,9 @@ def _width(out: Problems, node: YNode | None, shape: Shape, n_steps: int) -> int
     return PHASES // 2 if pct is None else PHASES * pct // 100
 
 
-def _members(steps: list[list[FixtureDraft]], shape: Shape, spread: int) -> tuple[tuple[str, int], ...]:
+def _members(
+    steps: list[list[FixtureDraft]], shape: Shape, spread: int
+) -> tuple[tuple[str, int], ...]:
     """Each member fixture with its phase. A chase: step k is lit from k/steps of the cycle.
     A waveform: member i of n lags by i/n of `spread` percent of a cycle."""
     out: dict[str, int] = {}

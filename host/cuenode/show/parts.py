@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import cast
 
 from cuenode.show.levels import LevelContext, parse_levels
-from cuenode.show.model import Curve, CuePart
+from cuenode.show.model import CuePart, Curve
 from cuenode.show.schema import Problems, entries, items, mapping, parse, suggest
 from cuenode.show.values import parse_time_ms
 from cuenode.show.yaml import YNode, describe
