@@ -26,7 +26,7 @@ from cuenode.show.model import (
 )
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "compiled-show.md"
-TYPE_SIZES = {"u8": 1, "u16": 2, "u32": 4}
+TYPE_SIZES = {"u8": 1, "u16": 2, "u32": 4, "i32": 4}
 SECTION = re.compile(r"`(\w+_FMT) = \"([^\"]+)\"`, (\d+) bytes")
 ROW = re.compile(r"^\| (\d+) \| ([^|]+) \| (\w+) \|")
 
@@ -56,7 +56,7 @@ def test_every_layout_in_the_doc_matches_the_reader() -> None:
     tables = doc_tables()
     assert set(tables) == {
         "HEADER_FMT", "PARAM_FMT", "RELAY_FMT", "BUTTON_FMT", "INDEX_FMT", "CUE_FMT",
-        "CHANGE_FMT", "ACTION_FMT",
+        "CHANGE_FMT", "ACTION_FMT", "PART_FMT", "EFFECT_FMT", "MEMBER_FMT",
     }  # fmt: skip
     for name, (fmt, size, rows) in tables.items():
         assert fmt == getattr(sf, name), name
