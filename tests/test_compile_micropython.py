@@ -169,8 +169,10 @@ def test_a_1000_cue_512_slot_show_streams_in_little_ram(tmp_path: Path) -> None:
     mp = micropython_dump(blob, tmp_path, full=False, look_every=1)
     cp = cpython_dump(blob, tmp_path, full=False, look_every=1)
     assert (mp["verify"], mp["cues"], mp["looks"]) == (True, cp["cues"], cp["looks"])
-    # The reader, one 512-change Cue and one look: a few KB, not the ~600 KB file.
-    assert mp["kept"] < 8 * 1024, mp["kept"]
+    # The reader, one 512-change Cue and one look: a few KB, not the ~600 KB file. Format 2
+    # (cue parts, effects) measured 8,640 B here: +~450 B over format 1 for the reader's and
+    # the Cue's new fields (budget raised from 8 KB to 9 KB for that).
+    assert mp["kept"] < 9 * 1024, mp["kept"]
     # A GO reads a cue with no per-change allocation (a few small tuples/memoryviews only).
     assert mp["alloc_read_cue"] < 512, mp["alloc_read_cue"]
     assert mp["alloc_read_look"] < 4096, mp["alloc_read_look"]

@@ -17,7 +17,6 @@ from cuefw import loops
 from cuefw.compat import const, ticks_add, ticks_diff
 from cuefw.curves import FULL, MAX_FADE_MS, level, scurve
 from cuefw.curves import progress as fade_progress
-from cuefw.effects import Effects
 from cuefw.eventlog import (
     EV_AUTO_GO,
     EV_BACK,
@@ -46,6 +45,7 @@ from cuefw.showfile import (
     BTN_STOP,
     CURVE_LINEAR,
     CURVE_SCURVE,
+    PART_WORDS,
     Cue,
     ShowError,
 )
@@ -60,6 +60,22 @@ MODE_RUNNING = const(2)
 MODE_STOPPED = const(3)  # after STOP: faded to black, the next GO sets its cue's full look
 
 MODE_NAMES = ("no-show", "standby", "running", "stopped")
+
+
+class _NoEffects:
+    """The effects of a show that has none: cuefw.effects is not even imported (its code and
+    tables stay out of the heap of a node whose show needs none)."""
+
+    n_on = 0
+
+    def run(self, mask, t):
+        pass
+
+    def stop_all(self):
+        pass
+
+
+NO_EFFECTS = _NoEffects()
 
 
 def _clamp_ms(ms, top):
@@ -114,7 +130,7 @@ class Engine:
         # The hot loops (per frame, GO path): native where they pass loops' self-check.
         self.loops = loops.choose(fast)
         self.after_fades = ()  # per-frame contributors after the fades (see tick)
-        self.effects = Effects()  # the show's effects (cuefw/effects.py): started by cues
+        self.effects = NO_EFFECTS  # the show's effects (cuefw/effects.py): started by cues
 
     # --- show loading --------------------------------------------------------------------
 
@@ -159,7 +175,12 @@ class Engine:
         self.go_protect_ms = _clamp_ms(reader.go_protect_ms, MAX_AUTO_MS)
         self.stop_fade_ms = _clamp_ms(reader.stop_fade_ms, MAX_FADE_MS)
         self._reset_groups()
-        self.effects.load(reader, self)  # effects: none running until a cue starts them
+        self.effects = NO_EFFECTS
+        if reader.n_effects:  # imported only for a show with effects (heap: see _NoEffects)
+            from cuefw.effects import Effects
+
+            self.effects = Effects()
+            self.effects.load(reader, self)  # none running until a cue starts them
         self._configure_relays(reader, now)
         self._stand_by(0)
         self.log.add(now, EV_SHOW_LOADED, reader.n_cues, n)
@@ -182,7 +203,10 @@ class Engine:
                 )
             if not fine:
                 n8 += 1
-        Effects.check(reader)
+        if reader.n_effects:
+            from cuefw.effects import Effects
+
+            Effects.check(reader)
         return n8
 
     def _load_param(self, p, q, coarse, fine):
@@ -423,7 +447,7 @@ class Engine:
         g = self._group(t, delay, up, down, cue.curve)
         n_own = cue.n_changes
         for k in range(cue.n_parts):
-            n_own -= cue.part_n[k]
+            n_own -= cue.parts[PART_WORDS * k]
         if self._full_look:
             self.reader.read_look(i, self.look)
             self.loops.retarget_look(self, self.look, g)
@@ -457,14 +481,16 @@ class Engine:
         delay/up/down/curve, from where they are now (the cue's group has not run yet, so
         that is where they were). Returns the cue's length: the longest group."""
         words = memoryview(cue.changes)
+        parts = cue.parts
         for k in range(cue.n_parts):
-            n = cue.part_n[k]
+            w = PART_WORDS * k  # n_changes, curve, delay, up, down
+            n = parts[w]
             g = self._group(
                 t,
-                _clamp_ms(cue.part_delay[k], MAX_FADE_MS),
-                _clamp_ms(cue.part_up[k], MAX_FADE_MS),
-                _clamp_ms(cue.part_down[k], MAX_FADE_MS),
-                cue.part_curve[k],
+                _clamp_ms(parts[w + 2], MAX_FADE_MS),
+                _clamp_ms(parts[w + 3], MAX_FADE_MS),
+                _clamp_ms(parts[w + 4], MAX_FADE_MS),
+                parts[w + 1],
             )
             self.loops.retarget_changes(self, words[2 * at : 2 * (at + n)], n, g)
             at += n

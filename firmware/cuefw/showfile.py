@@ -76,6 +76,10 @@ class ShowError(Exception):
     pass
 
 
+_NO_PARTS = bytearray(0)  # len 0: read_cue refuses a cue with parts for a Cue without room
+PART_WORDS = const(5)
+
+
 class Cue:
     """One cue record, filled in place by ShowReader.read_cue (no allocation per cue)."""
 
@@ -100,12 +104,8 @@ class Cue:
         # Cue parts: the changes are in runs, the cue's own first (n_changes minus the
         # parts' changes), then part 0's, part 1's ... each run sorted by parameter.
         self.n_parts = 0
-        m = max(1, max_parts)
-        self.part_n = array("H", bytes(2 * m))
-        self.part_curve = bytearray(m)
-        self.part_delay = array("I", bytes(4 * m))
-        self.part_up = array("I", bytes(4 * m))
-        self.part_down = array("I", bytes(4 * m))
+        # part k: parts[PART_WORDS * k + 0..4] = n_changes, curve, delay_ms, up_ms, down_ms
+        self.parts = array("I", bytes(4 * PART_WORDS * max_parts)) if max_parts else _NO_PARTS
         self.effects = 0  # bit k: effect k of the node's table runs after this cue
 
     def param(self, k):
@@ -135,7 +135,7 @@ class ShowReader:
             raise ShowError("not a compiled cuenode show")
         (
             _,
-            self.version,
+            _,
             header_len,
             self.file_len,
             self.n_params,
@@ -162,9 +162,10 @@ class ShowReader:
             self.max_parts,
             self.n_members,
         ) = struct.unpack(HEADER_FMT, head)
-        if self.version != FORMAT_VERSION or header_len != HEADER_LEN:
+        self.version = version
+        if header_len != HEADER_LEN:
             raise ShowError(
-                "compiled show format %d, this firmware reads %d" % (self.version, FORMAT_VERSION)
+                "compiled show header of %d bytes, expected %d" % (header_len, HEADER_LEN)
             )
         self._buf = bytearray(SCRATCH_LEN)
         self._mv = memoryview(self._buf)
@@ -260,7 +261,7 @@ class ShowReader:
         if (
             2 * cue.n_changes > len(cue.changes)
             or cue.n_actions > len(cue.action_kind)
-            or cue.n_parts > len(cue.part_n)
+            or PART_WORDS * cue.n_parts > len(cue.parts)
         ):
             raise ShowError(
                 "cue %d needs a Cue(%d, %d, %d)" % (i, cue.n_changes, cue.n_actions, cue.n_parts)
@@ -273,13 +274,15 @@ class ShowReader:
         return cue
 
     def _read_parts(self, cue):
+        parts = cue.parts
         for k in range(cue.n_parts):
-            rec = struct.unpack_from(PART_FMT, self._read_into(PART_LEN))
-            cue.part_n[k] = rec[0]
-            cue.part_curve[k] = rec[1]
-            cue.part_delay[k] = rec[3]
-            cue.part_up[k] = rec[4]
-            cue.part_down[k] = rec[5]
+            n, curve, _, delay, up, down = struct.unpack_from(PART_FMT, self._read_into(PART_LEN))
+            at = PART_WORDS * k
+            parts[at] = n
+            parts[at + 1] = curve
+            parts[at + 2] = delay
+            parts[at + 3] = up
+            parts[at + 4] = down
 
     def effect(self, k, members):
         """Effect k of the table: (shape, period_ms, size, offset, width, n_members); its

@@ -51,8 +51,7 @@ def test_reader_gives_parts_and_effect_mask():
     assert r.max_parts == 2 and r.n_effects == 2 and r.n_members == 3
     cue = r.read_cue(0, Cue(r.max_changes, r.max_actions, r.max_parts))
     assert cue.n_changes == 3 and cue.n_parts == 2 and cue.effects == 1
-    assert list(cue.part_n[:2]) == [1, 1]
-    assert cue.part_delay[0] == 500 and cue.part_up[0] == 2000 and cue.part_up[1] == 0
+    assert list(cue.parts) == [1, 0, 500, 2000, 0, 1, 0, 0, 0, 0]  # n, curve, delay, up, down
     # the changes: the cue's own run first, then each part's
     assert [cue.param(k) for k in range(3)] == [0, 1, 2]
     look = r.read_look(0, array("H", bytes(10)))
@@ -105,6 +104,9 @@ def test_full_look_run_keeps_part_timing():
 def test_sine_table_runs_from_0_to_full_and_back():
     assert SINE[0] == 0 and SINE[128] == 1024 and SINE[64] == 512 and SINE[192] == 512
     assert all(SINE[i] <= SINE[i + 1] for i in range(128))
+    from math import cos, pi
+
+    assert list(SINE) == [int((1 - cos(2 * pi * i / 256)) * 512 + 0.5) for i in range(256)]
 
 
 def test_a_cue_starts_an_effect_on_top_of_the_cue_value():

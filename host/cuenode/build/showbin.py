@@ -245,7 +245,17 @@ def encode(show: NodeShow) -> bytes:
     pos += len(effects)
     offsets["strings"] = pos
     file_len = pos + len(strings.data) + sf.HASH_LEN
-    header = struct.pack(
+    header = _pack_header(show, file_len, offsets, node_ref, name_ref)
+    body = header + params + relays + buttons + bytes(index) + look_blob
+    body += b"".join(cue_blobs) + effects + bytes(strings.data)
+    assert len(body) + sf.HASH_LEN == file_len
+    return body + hashlib.sha256(body).digest()
+
+
+def _pack_header(
+    show: NodeShow, file_len: int, offsets: dict[str, int], node_ref: int, name_ref: int
+) -> bytes:
+    return struct.pack(
         sf.HEADER_FMT,
         sf.MAGIC,
         sf.FORMAT_VERSION,
@@ -275,10 +285,6 @@ def encode(show: NodeShow) -> bytes:
         max((len(c.parts) for c in show.cues), default=0),
         sum(len(e.members) for e in show.effects),
     )
-    body = header + params + relays + buttons + bytes(index) + look_blob
-    body += b"".join(cue_blobs) + effects + bytes(strings.data)
-    assert len(body) + sf.HASH_LEN == file_len
-    return body + hashlib.sha256(body).digest()
 
 
 def _pack_relay(r: RelayRec, strings: _Strings) -> bytes:
