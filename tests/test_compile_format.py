@@ -26,7 +26,7 @@ from cuenode.show.model import (
 )
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "compiled-show.md"
-TYPE_SIZES = {"u8": 1, "u16": 2, "u32": 4}
+TYPE_SIZES = {"u8": 1, "u16": 2, "u32": 4, "i32": 4}
 SECTION = re.compile(r"`(\w+_FMT) = \"([^\"]+)\"`, (\d+) bytes")
 ROW = re.compile(r"^\| (\d+) \| ([^|]+) \| (\w+) \|")
 
@@ -56,7 +56,7 @@ def test_every_layout_in_the_doc_matches_the_reader() -> None:
     tables = doc_tables()
     assert set(tables) == {
         "HEADER_FMT", "PARAM_FMT", "RELAY_FMT", "BUTTON_FMT", "INDEX_FMT", "CUE_FMT",
-        "CHANGE_FMT", "ACTION_FMT",
+        "CHANGE_FMT", "ACTION_FMT", "PART_FMT", "EFFECT_FMT", "MEMBER_FMT",
     }  # fmt: skip
     for name, (fmt, size, rows) in tables.items():
         assert fmt == getattr(sf, name), name
@@ -118,9 +118,12 @@ def test_reader_refuses_other_files_and_versions() -> None:
         reader(b"PK\x03\x04" + blob[4:])
     with pytest.raises(sf.ShowError, match="not a compiled cuenode show"):
         reader(blob[:10])
-    newer = blob[:4] + struct.pack("<H", 2) + blob[6:]
-    with pytest.raises(sf.ShowError, match="compiled show format 2, this firmware reads 1"):
+    newer = blob[:4] + struct.pack("<H", 3) + blob[6:]
+    with pytest.raises(sf.ShowError, match="compiled show format 3, this firmware reads 2"):
         reader(newer)
+    older = blob[:4] + struct.pack("<H", 1) + blob[6:]  # a show compiled before cue parts
+    with pytest.raises(sf.ShowError, match="compiled show format 1, this firmware reads 2"):
+        reader(older)
 
 
 def test_reader_reports_truncation_and_bad_requests() -> None:
@@ -131,7 +134,7 @@ def test_reader_reports_truncation_and_bad_requests() -> None:
         r.read_cue(3, cue)
     with pytest.raises(sf.ShowError, match="no cue index 3"):
         r.read_look(3, array("H", [0]))
-    with pytest.raises(sf.ShowError, match=r"cue 0 needs a Cue\(2, 0\)"):
+    with pytest.raises(sf.ShowError, match=r"cue 0 needs a Cue\(2, 0, 0\)"):
         r.read_cue(0, sf.Cue(1, 1))  # cue 1 changes p1.dim and p1.pan here
     for size in (r.strings_off + 1, r.index_off + 8):  # strings come last: no node id
         with pytest.raises(sf.ShowError, match="compiled show is truncated"):

@@ -169,8 +169,9 @@ def test_a_1000_cue_512_slot_show_streams_in_little_ram(tmp_path: Path) -> None:
     mp = micropython_dump(blob, tmp_path, full=False, look_every=1)
     cp = cpython_dump(blob, tmp_path, full=False, look_every=1)
     assert (mp["verify"], mp["cues"], mp["looks"]) == (True, cp["cues"], cp["looks"])
-    # The reader, one 512-change Cue and one look: a few KB, not the ~600 KB file. (The
-    # reader now also holds the chosen replay loop of cuefw.loops: 8.5 KB measured.)
+    # The reader, one 512-change Cue and one look: a few KB, not the ~600 KB file. Format 2
+    # (cue parts, effects) adds ~450 B for the reader's and the Cue's new fields, and the
+    # reader holds the chosen replay loop of cuefw.loops (measured, not a guess: see below).
     assert mp["kept"] < 10 * 1024, mp["kept"]
     # A GO reads a cue with no per-change allocation (a few small tuples/memoryviews only).
     assert mp["alloc_read_cue"] < 512, mp["alloc_read_cue"]

@@ -172,7 +172,7 @@ def reference_looks(show: Show) -> list[dict[tuple[str, str], int]]:
     look = {(f.name, p.name): p.default for f in show.fixtures.values() for p in f.type.params}
     out = [dict(look)]
     for cue in show.cues:
-        look.update(cue.levels)
+        look.update(cue.all_levels)  # the cue's levels, then its parts'
         out.append(dict(look))
     return out  # out[0] is the base look, out[i + 1] the look after cue i
 
@@ -259,7 +259,7 @@ def check_cues(show: Show, node_id: str, reader: sf.ShowReader) -> None:
     values = array("H", bytes(2 * max(1, reader.n_params)))
     reader.read_look(-1, values)
     assert reader_frame(reader, values) == reference_frame(show, node_id, looks[0])
-    cue = sf.Cue(reader.max_changes, reader.max_actions)
+    cue = sf.Cue(reader.max_changes, reader.max_actions, reader.max_parts)
     replayed = array("H", values)
     for i, model_cue in enumerate(show.cues):
         before = array("H", replayed)
@@ -272,7 +272,8 @@ def check_cues(show: Show, node_id: str, reader: sf.ShowReader) -> None:
         assert reader_frame(reader, replayed) == want  # tracking via the changes
         assert reader_frame(reader, reader.read_look(i, values)) == want  # via keyframes
         changed = [j for j in range(reader.n_params) if before[j] != replayed[j]]
-        assert [cue.param(k) for k in range(cue.n_changes)] == changed  # only real changes
+        # only real changes, each once (in runs: the cue's own, then each part's)
+        assert sorted(cue.param(k) for k in range(cue.n_changes)) == changed
         assert reader.find_cue(model_cue.number) == i
     assert reader.find_cue(0) == -1
     if show.cues:

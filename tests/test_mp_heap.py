@@ -40,6 +40,9 @@ def test_engine_frames_allocate_nothing_with_512_channels_fading() -> None:
         assert r["frames"] == 1000 and r["fading"] and r["slots_changed"] == 512, r
         assert r["wrapped"], "the 1,000 frames were meant to cross the ticks wrap"
         assert r["allocated"] == 0, f"{show}: 1,000 frames allocated {r['allocated']} bytes"
+    fx = results["parts.cnshow"]  # two effects running every frame, over the ticks wrap
+    assert fx["effects"] == 2 and fx["wrapped"], fx
+    assert fx["allocated"] == 0, f"effects: 1,000 frames allocated {fx['allocated']} bytes"
     # The measurement sees allocation: one 2-tuple per frame is 16 bytes x 1,000 frames.
     assert results["control"]["allocated"] >= 16 * 1000
 

@@ -45,6 +45,7 @@ from cuefw.showfile import (
     BTN_STOP,
     CURVE_LINEAR,
     CURVE_SCURVE,
+    PART_WORDS,
     Cue,
     ShowError,
 )
@@ -59,6 +60,22 @@ MODE_RUNNING = const(2)
 MODE_STOPPED = const(3)  # after STOP: faded to black, the next GO sets its cue's full look
 
 MODE_NAMES = ("no-show", "standby", "running", "stopped")
+
+
+class _NoEffects:
+    """The effects of a show that has none: cuefw.effects is not even imported (its code and
+    tables stay out of the heap of a node whose show needs none)."""
+
+    n_on = 0
+
+    def run(self, mask, t):
+        pass
+
+    def stop_all(self):
+        pass
+
+
+NO_EFFECTS = _NoEffects()
 
 
 def _clamp_ms(ms, top):
@@ -113,6 +130,7 @@ class Engine:
         # The hot loops (per frame, GO path): native where they pass loops' self-check.
         self.loops = loops.choose(fast)
         self.after_fades = ()  # per-frame contributors after the fades (see tick)
+        self.effects = NO_EFFECTS  # the show's effects (cuefw/effects.py): started by cues
 
     # --- show loading --------------------------------------------------------------------
 
@@ -153,10 +171,16 @@ class Engine:
         self.reader = reader
         self.n_params = n
         self.n_cues = reader.n_cues
-        self.cue = Cue(reader.max_changes, reader.max_actions)
+        self.cue = Cue(reader.max_changes, reader.max_actions, reader.max_parts)
         self.go_protect_ms = _clamp_ms(reader.go_protect_ms, MAX_AUTO_MS)
         self.stop_fade_ms = _clamp_ms(reader.stop_fade_ms, MAX_FADE_MS)
         self._reset_groups()
+        self.effects = NO_EFFECTS
+        if reader.n_effects:  # imported only for a show with effects (heap: see _NoEffects)
+            from cuefw.effects import Effects
+
+            self.effects = Effects()
+            self.effects.load(reader, self)  # none running until a cue starts them
         self._configure_relays(reader, now)
         self._stand_by(0)
         self.log.add(now, EV_SHOW_LOADED, reader.n_cues, n)
@@ -179,6 +203,10 @@ class Engine:
                 )
             if not fine:
                 n8 += 1
+        if reader.n_effects:
+            from cuefw.effects import Effects
+
+            Effects.check(reader)
         return n8
 
     def _load_param(self, p, q, coarse, fine):
@@ -299,6 +327,7 @@ class Engine:
         self._auto_pending = False
         if self.reader is not None:
             self._update_progress(now)
+            self.effects.stop_all()  # effects stop first: the look they leave fades to black
             g = self._group(now, 0, self.stop_fade_ms, self.stop_fade_ms, CURVE_LINEAR)
             self.loops.all_to_black(self, g)
             self.mode = MODE_STOPPED
@@ -327,12 +356,15 @@ class Engine:
         """Once per DMX frame. The per-frame contributors run here, in this order:
         1. cue timers: due follow/hang cues start, GO/BACK protection and the cue end expire;
         2. the fades: every fading parameter into the universe (loops.write8/write16);
-        3. `after_fades`: anything that changes the frame on top of the cue levels (effects),
+        3. the running effects (cuefw/effects.py), on top of the cue values;
+        4. `after_fades`: anything that changes the frame on top of the cue levels (effects),
            each called as c.frame(now, frame) every frame, fading or not.
         Allocates nothing unless a follow/hang cue starts (a contributor must not either)."""
         self._cue_timers(now)
         if self.n_busy:
             self._write_fades(now)
+        if self.effects.n_on:
+            self.effects.frame(now)
         for c in self.after_fades:
             c.frame(now, self.frame)
 
@@ -413,11 +445,18 @@ class Engine:
         down = _clamp_ms(cue.down_ms, MAX_FADE_MS)
         self._update_progress(t)
         g = self._group(t, delay, up, down, cue.curve)
+        n_own = cue.n_changes
+        for k in range(cue.n_parts):
+            n_own -= cue.parts[PART_WORDS * k]
         if self._full_look:
             self.reader.read_look(i, self.look)
             self.loops.retarget_look(self, self.look, g)
         else:
-            self.loops.retarget_changes(self, cue.changes, cue.n_changes, g)
+            self.loops.retarget_changes(self, cue.changes, n_own, g)
+        total = self._group_length(g)
+        if cue.n_parts:  # cue parts: each part's changes move again, into a group of its own
+            total = self._run_parts(cue, t, n_own, total)
+        self.effects.run(cue.effects, t)
         self.mode = MODE_RUNNING
         self._full_look = False
         self.current = i
@@ -425,7 +464,7 @@ class Engine:
         self.next_index = i + 1
         self.next_number = self._number(i + 1)
         self._cue_start = t
-        self._cue_total = self._group_length(g)
+        self._cue_total = total
         self._cue_done = False
         self._auto_pending = False
         if code != EV_BACK:
@@ -435,6 +474,29 @@ class Engine:
         if with_actions:
             self._relay_actions(cue, now)
         self.log.add(now, code, i, cue.number)
+
+    def _run_parts(self, cue, t, at, total):
+        """Cue parts (after the cue's own group took its changes, or the full look): part k's
+        changes, stored after the cue's own, each move into a fade group with the part's
+        delay/up/down/curve, from where they are now (the cue's group has not run yet, so
+        that is where they were). Returns the cue's length: the longest group."""
+        words = memoryview(cue.changes)
+        parts = cue.parts
+        for k in range(cue.n_parts):
+            w = PART_WORDS * k  # n_changes, curve, delay, up, down
+            n = parts[w]
+            g = self._group(
+                t,
+                _clamp_ms(parts[w + 2], MAX_FADE_MS),
+                _clamp_ms(parts[w + 3], MAX_FADE_MS),
+                _clamp_ms(parts[w + 4], MAX_FADE_MS),
+                parts[w + 1],
+            )
+            self.loops.retarget_changes(self, words[2 * at : 2 * (at + n)], n, g)
+            at += n
+            length = self._group_length(g)
+            total = length if length > total else total
+        return total
 
     def _group_length(self, g):
         """ms from a group's start until its parameters have arrived: delay plus the longer

@@ -16,11 +16,11 @@ from cuefw import loops
 from cuefw.compat import const
 
 MAGIC = b"CNSH"
-FORMAT_VERSION = const(1)
+FORMAT_VERSION = const(2)  # 2: cue parts, effects (docs/compiled-show.md)
 HASH_LEN = const(32)
 
-HEADER_FMT = "<4sHHIHHBBBBHHIIIIIIIIHHH2x"
-HEADER_LEN = const(64)
+HEADER_FMT = "<4sHHIHHBBBBHHIIIIIIIIHHH2xIBBH"
+HEADER_LEN = const(72)
 PARAM_FMT = "<HH"  # coarse slot (1..512), fine slot (0 = 8-bit parameter)
 PARAM_LEN = const(4)
 RELAY_FMT = "<IIIIIBB2x"  # name, pin, max_on_ms, min_off_ms, duty_window_ms, duty_pct, flags
@@ -29,12 +29,21 @@ BUTTON_FMT = "<IBBHHH"  # pin, action, flags, cue index, debounce_ms, stuck_s
 BUTTON_LEN = const(12)
 INDEX_FMT = "<II"  # record offset, cue number in thousandths
 INDEX_LEN = const(8)
-CUE_FMT = "<IIIIIIBBHH2x"  # number, label, up, down, delay, auto_ms, auto_mode, curve, n_ch, n_act
-CUE_LEN = const(32)
+# number, label, up, down, delay, auto_ms, auto_mode, curve, n_ch, n_act, n_parts, effects
+CUE_FMT = "<IIIIIIBBHHHI"
+CUE_LEN = const(36)
 CHANGE_FMT = "<HH"  # parameter index, raw value (0..255 or 0..65535 for 16-bit)
 CHANGE_LEN = const(4)
 ACTION_FMT = "<BBHI"  # relay index, action, reserved, duration_ms
 ACTION_LEN = const(8)
+PART_FMT = "<HBBIII"  # n_changes, curve, reserved, delay_ms, up_ms, down_ms
+PART_LEN = const(16)
+EFFECT_FMT = "<BBHIiiI"  # shape, reserved, n_members, period_ms, size, offset, width
+EFFECT_LEN = const(20)
+MEMBER_FMT = "<HH"  # parameter index, phase (65536ths of a cycle)
+MEMBER_LEN = const(4)
+MAX_EFFECTS = const(32)  # a cue's effect set is a 32-bit mask
+MAX_PARTS = const(8)  # parts per cue besides the cue's own timing
 CUE_N_CHANGES_AT = const(26)  # offset of n_changes inside a cue record
 SCRATCH_LEN = const(256)  # the reader's read buffers: records; 64 changes or 128 look values
 VERIFY_BLOCK = const(512)  # verify() hashes the file in blocks of this size
@@ -57,6 +66,9 @@ BTN_STOP = const(3)
 BTN_FIRE = const(4)
 RELAY_REQUIRES_ARM = const(1)
 RELAY_HAZARD = const(2)
+FX_SINE = const(0)
+FX_RAMP = const(1)
+FX_SQUARE = const(2)  # high while the cycle position is below `width` (chases: 1/steps)
 NO_CUE = const(0xFFFF)
 
 
@@ -67,12 +79,14 @@ class ShowError(Exception):
 # The replay loop of _apply_changes: native where it passed loops' self-check. Chosen at
 # import, so opening a show allocates nothing for it (no import attempt, no self-check).
 REPLAY = loops.choose().apply_changes
+_NO_PARTS = bytearray(0)  # len 0: read_cue refuses a cue with parts for a Cue without room
+PART_WORDS = const(5)
 
 
 class Cue:
     """One cue record, filled in place by ShowReader.read_cue (no allocation per cue)."""
 
-    def __init__(self, max_changes, max_actions):
+    def __init__(self, max_changes, max_actions, max_parts=0):
         self.index = -1
         self.number = 0
         self.label_ref = 0
@@ -90,6 +104,12 @@ class Cue:
         self.action_relay = bytearray(max(1, max_actions))
         self.action_kind = bytearray(max(1, max_actions))
         self.action_ms = array("I", bytes(4 * max(1, max_actions)))
+        # Cue parts: the changes are in runs, the cue's own first (n_changes minus the
+        # parts' changes), then part 0's, part 1's ... each run sorted by parameter.
+        self.n_parts = 0
+        # part k: parts[PART_WORDS * k + 0..4] = n_changes, curve, delay_ms, up_ms, down_ms
+        self.parts = array("I", bytes(4 * PART_WORDS * max_parts)) if max_parts else _NO_PARTS
+        self.effects = 0  # bit k: effect k of the node's table runs after this cue
 
     def param(self, k):
         """Parameter index of change k."""
@@ -106,11 +126,19 @@ class ShowReader:
     def __init__(self, f):
         self.f = f
         head = self._read_at(0, HEADER_LEN)
-        if len(head) < HEADER_LEN or head[:4] != MAGIC:
+        if len(head) < 8 or head[:4] != MAGIC:
+            raise ShowError("not a compiled cuenode show")
+        version = head[4] | (head[5] << 8)
+        if version != FORMAT_VERSION:  # before unpacking: the header's size is per version
+            raise ShowError(
+                "compiled show format %d, this firmware reads %d: recompile the show with "
+                "the cuenode that flashed this node, or update the node" % (version, FORMAT_VERSION)
+            )
+        if len(head) < HEADER_LEN:
             raise ShowError("not a compiled cuenode show")
         (
             _,
-            self.version,
+            _,
             header_len,
             self.file_len,
             self.n_params,
@@ -132,10 +160,15 @@ class ShowReader:
             self.max_changes,
             self.max_actions,
             self.stop_fade_ms,
+            self.effects_off,
+            self.n_effects,
+            self.max_parts,
+            self.n_members,
         ) = struct.unpack(HEADER_FMT, head)
-        if self.version != FORMAT_VERSION or header_len != HEADER_LEN:
+        self.version = version
+        if header_len != HEADER_LEN:
             raise ShowError(
-                "compiled show format %d, this firmware reads %d" % (self.version, FORMAT_VERSION)
+                "compiled show header of %d bytes, expected %d" % (header_len, HEADER_LEN)
             )
         self._buf = bytearray(SCRATCH_LEN)
         self._mv = memoryview(self._buf)
@@ -224,14 +257,53 @@ class ShowReader:
             cue.curve,
             cue.n_changes,
             cue.n_actions,
+            cue.n_parts,
+            cue.effects,
         ) = struct.unpack_from(CUE_FMT, self._read_into(CUE_LEN))
-        if 2 * cue.n_changes > len(cue.changes) or cue.n_actions > len(cue.action_kind):
-            raise ShowError("cue %d needs a Cue(%d, %d)" % (i, cue.n_changes, cue.n_actions))
+        if (
+            2 * cue.n_changes > len(cue.changes)
+            or cue.n_actions > len(cue.action_kind)
+            or PART_WORDS * cue.n_parts > len(cue.parts)
+        ):
+            raise ShowError(
+                "cue %d needs a Cue(%d, %d, %d)" % (i, cue.n_changes, cue.n_actions, cue.n_parts)
+            )
         cue.index = i
         if cue.n_changes:
             self._read_words(cue.changes, 2 * cue.n_changes)
         self._read_actions(cue)
+        self._read_parts(cue)
         return cue
+
+    def _read_parts(self, cue):
+        parts = cue.parts
+        for k in range(cue.n_parts):
+            n, curve, _, delay, up, down = struct.unpack_from(PART_FMT, self._read_into(PART_LEN))
+            at = PART_WORDS * k
+            parts[at] = n
+            parts[at + 1] = curve
+            parts[at + 2] = delay
+            parts[at + 3] = up
+            parts[at + 4] = down
+
+    def effect(self, k, members):
+        """Effect k of the table: (shape, period_ms, size, offset, width, n_members); its
+        members (parameter index, phase) go into members[2j], members[2j + 1] from 0.
+        Effects are read once, at load: records are walked from the first."""
+        if not 0 <= k < self.n_effects:
+            raise ShowError("no effect %d" % k)
+        pos = self.effects_off
+        for _ in range(k + 1):
+            self.f.seek(pos)
+            shape, _, n, period, size, offset, width = struct.unpack_from(
+                EFFECT_FMT, self._read_into(EFFECT_LEN)
+            )
+            pos += EFFECT_LEN + n * MEMBER_LEN
+        if 2 * n > len(members):
+            raise ShowError("effect %d has %d members, room for %d" % (k, n, len(members) // 2))
+        if n:
+            self._read_words(members, 2 * n)
+        return shape, period, size, offset, width, n
 
     def _read_words(self, out, n):
         """Read the next n little-endian u16s into out[0:n] (an array("H"))."""

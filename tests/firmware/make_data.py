@@ -14,7 +14,15 @@ import sys
 from pathlib import Path
 
 from cuefw import showfile as sf
-from cuenode.build.showbin import ButtonRec, CueRec, NodeShow, RelayRec, encode
+from cuenode.build.showbin import (
+    ButtonRec,
+    CueRec,
+    EffectRec,
+    NodeShow,
+    PartRec,
+    RelayRec,
+    encode,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -184,6 +192,66 @@ WIDE16 = NodeShow(
     ),
 )
 
+# parts.cnshow: cue parts and effects. p0 slot 1, p1 slot 2, p2 16-bit slots 3/4, p3 slot 5,
+# p4 slot 6; base look all 0. Effects: 0 "pair": square, period 1000, width half, size 100,
+# p3 high in the first half of the cycle, p4 (phase 32768) in the second half; 1 "wave": sine,
+# period 2000, size 1000, offset -500 on p2 (16-bit).
+#   cue 1: p0 -> 255 up 1000 (the cue's own); part: delay 500 up 2000: p1 -> 200; part:
+#          up 0: p2 -> 10000. Starts "pair".
+#   cue 2: p0 -> 0 down 1000; runs "pair" and "wave".
+#   cue 3: p3 -> 50 up 0; no effects.
+PARTS = NodeShow(
+    node_id="parts",
+    show_name="parts and effects",
+    params=((1, 0), (2, 0), (3, 4), (5, 0), (6, 0)),
+    base_look=(0, 0, 0, 0, 0),
+    go_protect_ms=100,
+    stop_fade_ms=1000,
+    effects=(
+        EffectRec(sf.FX_SQUARE, 1000, 100, 0, 32768, ((3, 0), (4, 32768))),
+        EffectRec(sf.FX_SINE, 2000, 1000, -500, 32768, ((2, 0),)),
+    ),
+    cues=(
+        CueRec(
+            1000,
+            "parts",
+            up_ms=1000,
+            changes=((0, 255),),
+            parts=(PartRec(((1, 200),), up_ms=2000, delay_ms=500), PartRec(((2, 10000),))),
+            effects=1,
+        ),
+        CueRec(2000, "both effects", down_ms=1000, changes=((0, 0),), effects=3),
+        CueRec(3000, "no effects", changes=((3, 50),)),
+    ),
+)
+
+
+# fx512.cnshow (bench/effects_frames.py): 512 8-bit parameters, four effects of 128 members
+# each (sine, ramp, square, an 8-step chase: every member spread over the cycle); cue 1 sets
+# every parameter to 128 at once and starts all four; cue 2 stops them.
+def _fx(shape: int, first: int, width: int = 32768) -> EffectRec:
+    members = tuple((first + i, (i * 512) & 0xFFFF) for i in range(128))
+    return EffectRec(shape, 2000, 100, -50, width, members)
+
+
+FX512 = NodeShow(
+    node_id="fx512",
+    show_name="512 parameters under effects",
+    params=tuple((slot, 0) for slot in range(1, 513)),
+    base_look=(0,) * 512,
+    go_protect_ms=0,
+    effects=(
+        _fx(sf.FX_SINE, 0),
+        _fx(sf.FX_RAMP, 128),
+        _fx(sf.FX_SQUARE, 256),
+        _fx(sf.FX_SQUARE, 384, 8192),
+    ),
+    cues=(
+        CueRec(1000, "all effects", changes=tuple((p, 128) for p in range(512)), effects=15),
+        CueRec(2000, "no effects"),
+    ),
+)
+
 FIXTURES = {
     "fade.cnshow": FADE,
     "follow.cnshow": FOLLOW,
@@ -192,6 +260,8 @@ FIXTURES = {
     "many.cnshow": MANY,
     "wide.cnshow": WIDE,
     "wide16.cnshow": WIDE16,
+    "parts.cnshow": PARTS,
+    "fx512.cnshow": FX512,
 }
 
 

@@ -107,7 +107,7 @@ def _dump(f, full, look_every):
     ok = sf.verify(f, hashlib.sha256)
     base = _mem()
     r = sf.ShowReader(f)
-    cue = sf.Cue(r.max_changes, r.max_actions)
+    cue = sf.Cue(r.max_changes, r.max_actions, getattr(r, "max_parts", 0))
     look = array("H", bytes(2 * max(1, r.n_params)))
     kept = _mem() - base  # reader + one Cue + one look: what a running node holds
     out = {

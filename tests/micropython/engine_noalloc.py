@@ -60,10 +60,37 @@ def measure(show):
     }
 
 
+def measure_effects():
+    """parts.cnshow after its cue 2: two effects (a square on two 8-bit parameters, a sine
+    on a 16-bit one) run every frame, and cue 2's 1 s fade runs during the first frames."""
+    with open("/repo/tests/firmware/data/parts.cnshow", "rb") as f:
+        log = EventLog(64)
+        uni = Universe()
+        engine = Engine(uni, RelayGovernor(4, log), log)
+        engine.load(ShowReader(f), START)
+        assert engine.go(START)
+        now = ticks_add(START, 200)
+        assert engine.go(now)
+        engine.tick(now)
+        allocated, now = allocated_by(engine.tick, now)
+    return {
+        "show": "parts.cnshow",
+        "frames": FRAMES,
+        "allocated": allocated,
+        "effects": engine.effects.n_on,
+        "wrapped": now < START,
+    }
+
+
 def control():
     """The measurement sees allocation: a tick that makes one small tuple per frame."""
     return {"show": "control", "allocated": allocated_by(lambda now: (now, now), START)[0]}
 
 
-for result in (measure("wide.cnshow"), measure("wide16.cnshow"), control()):
+for result in (
+    measure("wide.cnshow"),
+    measure("wide16.cnshow"),
+    measure_effects(),
+    control(),
+):
     print("@@NOALLOC " + json.dumps(result))

@@ -7,13 +7,14 @@ cues in show order) so the same show always gives byte-identical output.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
 from cuefw import eventlog
 from cuefw import showfile as sf
 
-from cuenode.build import showbin
+from cuenode.build import fxcompile, showbin
 from cuenode.errors import CuenodeError
 from cuenode.show.model import Button, Cue, Fixture, Node, Relay, Show
 
@@ -89,6 +90,9 @@ def node_show(show: Show, node_id: str) -> showbin.NodeShow:
     slots = param_slots(show, node)
     relays = node_relays(show, node_id)
     cues = compile_cues(show, slots, relays)
+    effect_names, effects = fxcompile.node_effects(show, _param_index(slots))
+    masks = fxcompile.effect_masks(show, effect_names)
+    cues = tuple(dataclasses.replace(c, effects=m) for c, m in zip(cues, masks, strict=True))
     return showbin.NodeShow(
         node_id=node_id,
         show_name=show.name,
@@ -101,14 +105,19 @@ def node_show(show: Show, node_id: str) -> showbin.NodeShow:
         go_protect_ms=node.go_protect_ms,
         stop_fade_ms=node.stop_fade_ms,
         keyframe_every=keyframe_interval(cues),
+        effects=effects,
     )
+
+
+def _param_index(slots: list[ParamSlot]) -> dict[tuple[str, str], int]:
+    return {(p.fixture, p.param): i for i, p in enumerate(slots)}
 
 
 def keyframe_interval(cues: tuple[showbin.CueRec, ...]) -> int:
     """The largest keyframe spacing (<= MAX_KEYFRAME_EVERY) with which `read_look` never
     replays more than REPLAY_BUDGET changes: GOTO/BACK cost stays bounded on the node however
     heavy the cues are, and light shows keep few keyframes (flash)."""
-    counts = [len(c.changes) for c in cues]
+    counts = [len(c.all_changes) for c in cues]
     for every in range(MAX_KEYFRAME_EVERY, 1, -1):
         windows = range(0, len(counts), every)
         if all(sum(counts[start + 1 : start + every]) <= REPLAY_BUDGET for start in windows):
@@ -172,14 +181,16 @@ def compile_cues(
 ) -> tuple[showbin.CueRec, ...]:
     """Every cue of the show (so GO stays in step across nodes), each with only the
     parameters whose tracked value changes versus the previous cue."""
-    index = {(p.fixture, p.param): i for i, p in enumerate(slots)}
+    index = _param_index(slots)
     fixtures_here = {p.fixture for p in slots}
     relay_index = {r.name: i for i, r in enumerate(relays)}
     look = [p.default for p in slots]
     records = []
     for cue in show.cues:
         changes = _apply_levels(cue, index, fixtures_here, look)
-        records.append(_cue_rec(cue, changes, _cue_actions(cue, relay_index)))
+        own, parts = fxcompile.split_parts(cue, changes, index)
+        rec = _cue_rec(cue, own, _cue_actions(cue, relay_index))
+        records.append(dataclasses.replace(rec, parts=parts) if parts else rec)
     return tuple(records)
 
 
@@ -188,7 +199,7 @@ def _apply_levels(
 ) -> tuple[tuple[int, int], ...]:
     """Update the tracked `look` with the cue's levels; return the (param, value) changes."""
     changed = set()
-    for (fixture, param), value in cue.levels.items():
+    for (fixture, param), value in cue.all_levels.items():
         if fixture not in fixtures_here:
             continue  # another node's fixture
         i = index.get((fixture, param))

@@ -36,6 +36,29 @@ class ButtonRec:
 
 
 @dataclass(frozen=True)
+class PartRec:
+    """A cue part: some of a cue's changes with timing of their own."""
+
+    changes: tuple[tuple[int, int], ...]  # (parameter index, raw value), sorted
+    up_ms: int = 0
+    down_ms: int = 0
+    delay_ms: int = 0
+    curve: int = sf.CURVE_LINEAR
+
+
+@dataclass(frozen=True)
+class EffectRec:
+    """A looping effect: value = cue value + offset + size x wave(cycle position + phase)."""
+
+    shape: int  # sf.FX_*
+    period_ms: int
+    size: int  # raw, peak to peak
+    offset: int = 0  # raw, signed
+    width: int = 32768  # square: high while the position is below this (65536ths)
+    members: tuple[tuple[int, int], ...] = ()  # (parameter index, phase in 65536ths)
+
+
+@dataclass(frozen=True)
 class CueRec:
     number: int  # cue number in thousandths: cue 12.25 -> 12250
     label: str = ""
@@ -47,6 +70,13 @@ class CueRec:
     curve: int = sf.CURVE_LINEAR
     changes: tuple[tuple[int, int], ...] = ()  # (parameter index, raw value), sorted
     actions: tuple[tuple[int, int, int], ...] = ()  # (relay index, sf.ACT_*, duration_ms)
+    parts: tuple[PartRec, ...] = ()  # changes with their own timing (after `changes`)
+    effects: int = 0  # bit k: effect k runs after this cue (the full set, not a change)
+
+    @property
+    def all_changes(self) -> tuple[tuple[int, int], ...]:
+        """The changes as stored: the cue's own, then each part's."""
+        return self.changes + tuple(ch for part in self.parts for ch in part.changes)
 
 
 @dataclass(frozen=True)
@@ -63,6 +93,7 @@ class NodeShow:
     stop_fade_ms: int = 2000
     keyframe_every: int = 16
     flags: int = 0
+    effects: tuple[EffectRec, ...] = ()
     extra: dict = field(default_factory=dict, compare=False)
 
 
@@ -111,6 +142,12 @@ def check(show: NodeShow) -> None:
             )
     for c in show.cues:
         _check_cue(c, len(show.params), len(show.relays))
+        if c.effects >> len(show.effects):
+            raise EncodeError(f"cue {c.number / 1000:g} starts an effect the node does not have")
+    _check("number of effects", len(show.effects), sf.MAX_EFFECTS)
+    _check("effect members", sum(len(e.members) for e in show.effects), U16)
+    for k, e in enumerate(show.effects):
+        _check_effect(k, e, len(show.params))
 
 
 def _check_relay(r: RelayRec) -> None:
@@ -123,13 +160,32 @@ def _check_cue(c: CueRec, n_params: int, n_relays: int) -> None:
     _check("cue number", c.number, U32)
     for what in ("up_ms", "down_ms", "delay_ms", "auto_ms"):
         _check(f"cue {c.number / 1000:g} {what}", getattr(c, what), MAX_MS)
-    for p, value in c.changes:
+    _check(f"cue {c.number / 1000:g} parts", len(c.parts), sf.MAX_PARTS)
+    for part in c.parts:
+        for what in ("up_ms", "down_ms", "delay_ms"):
+            _check(f"cue {c.number / 1000:g} part {what}", getattr(part, what), MAX_MS)
+        _check(f"cue {c.number / 1000:g} part changes", len(part.changes), U16, 1)
+    params = [p for p, _ in c.all_changes]
+    if len(set(params)) != len(params):
+        raise EncodeError(f"cue {c.number / 1000:g} changes a parameter twice (cue and a part)")
+    for p, value in c.all_changes:
         _check(f"cue {c.number / 1000:g} parameter index", p, n_params - 1)
         _check(f"cue {c.number / 1000:g} value", value, U16)
     for relay, kind, ms in c.actions:
         _check(f"cue {c.number / 1000:g} relay index", relay, n_relays - 1)
         _check(f"cue {c.number / 1000:g} action", kind, sf.ACT_PULSE)
         _check(f"cue {c.number / 1000:g} pulse ms", ms, MAX_MS)
+
+
+def _check_effect(k: int, e: EffectRec, n_params: int) -> None:
+    _check(f"effect {k} shape", e.shape, sf.FX_SQUARE)
+    _check(f"effect {k} period_ms", e.period_ms, MAX_MS, 1)
+    _check(f"effect {k} size", e.size, U16)
+    _check(f"effect {k} offset", e.offset, U16, -U16)
+    _check(f"effect {k} width", e.width, 65536)
+    for p, phase in e.members:
+        _check(f"effect {k} parameter index", p, n_params - 1)
+        _check(f"effect {k} phase", phase, U16)
 
 
 class _Strings:
@@ -152,7 +208,7 @@ def looks(show: NodeShow) -> list[list[int]]:
     look = list(show.base_look)
     out = []
     for cue in show.cues:
-        for param, value in cue.changes:
+        for param, value in cue.all_changes:
             look[param] = value
         out.append(list(look))
     return out
@@ -168,6 +224,7 @@ def encode(show: NodeShow) -> bytes:
     buttons = b"".join(_pack_button(b, strings) for b in show.buttons)
     look_blob = _pack_looks(show)
     cue_blobs = [_pack_cue(c, strings) for c in show.cues]
+    effects = b"".join(_pack_effect(e) for e in show.effects)
 
     offsets = {}
     pos = sf.HEADER_LEN
@@ -184,9 +241,21 @@ def encode(show: NodeShow) -> bytes:
     for cue, blob in zip(show.cues, cue_blobs, strict=True):
         index += struct.pack(sf.INDEX_FMT, pos, cue.number)
         pos += len(blob)
+    offsets["effects"] = pos
+    pos += len(effects)
     offsets["strings"] = pos
     file_len = pos + len(strings.data) + sf.HASH_LEN
-    header = struct.pack(
+    header = _pack_header(show, file_len, offsets, node_ref, name_ref)
+    body = header + params + relays + buttons + bytes(index) + look_blob
+    body += b"".join(cue_blobs) + effects + bytes(strings.data)
+    assert len(body) + sf.HASH_LEN == file_len
+    return body + hashlib.sha256(body).digest()
+
+
+def _pack_header(
+    show: NodeShow, file_len: int, offsets: dict[str, int], node_ref: int, name_ref: int
+) -> bytes:
+    return struct.pack(
         sf.HEADER_FMT,
         sf.MAGIC,
         sf.FORMAT_VERSION,
@@ -208,14 +277,14 @@ def encode(show: NodeShow) -> bytes:
         offsets["strings"],
         node_ref,
         name_ref,
-        max((len(c.changes) for c in show.cues), default=0),
+        max((len(c.all_changes) for c in show.cues), default=0),
         max((len(c.actions) for c in show.cues), default=0),
         show.stop_fade_ms,
+        offsets["effects"],
+        len(show.effects),
+        max((len(c.parts) for c in show.cues), default=0),
+        sum(len(e.members) for e in show.effects),
     )
-    body = header + params + relays + buttons + bytes(index) + look_blob
-    body += b"".join(cue_blobs) + bytes(strings.data)
-    assert len(body) + sf.HASH_LEN == file_len
-    return body + hashlib.sha256(body).digest()
 
 
 def _pack_relay(r: RelayRec, strings: _Strings) -> bytes:
@@ -258,9 +327,22 @@ def _pack_cue(c: CueRec, strings: _Strings) -> bytes:
         c.auto_ms,
         c.auto_mode,
         c.curve,
-        len(c.changes),
+        len(c.all_changes),
         len(c.actions),
+        len(c.parts),
+        c.effects,
     )
-    changes = b"".join(struct.pack(sf.CHANGE_FMT, p, v) for p, v in c.changes)
+    changes = b"".join(struct.pack(sf.CHANGE_FMT, p, v) for p, v in c.all_changes)
     actions = b"".join(struct.pack(sf.ACTION_FMT, r, k, 0, ms) for r, k, ms in c.actions)
-    return head + changes + actions
+    parts = b"".join(
+        struct.pack(sf.PART_FMT, len(p.changes), p.curve, 0, p.delay_ms, p.up_ms, p.down_ms)
+        for p in c.parts
+    )
+    return head + changes + actions + parts
+
+
+def _pack_effect(e: EffectRec) -> bytes:
+    head = struct.pack(
+        sf.EFFECT_FMT, e.shape, 0, len(e.members), e.period_ms, e.size, e.offset, e.width
+    )
+    return head + b"".join(struct.pack(sf.MEMBER_FMT, p, ph) for p, ph in e.members)

@@ -159,7 +159,7 @@ def _directions(
 ) -> tuple[bool, bool]:
     """Does this cue raise / lower any tracked level on `node`? (Updates the tracked look.)"""
     rising = falling = False
-    for key, value in cue.levels.items():
+    for key, value in cue.all_levels.items():
         if node_of.get(key[0]) != node:
             continue
         old = look.get(key, 0)
@@ -178,7 +178,9 @@ def auto_continue_ms(cue: Cue, rising: bool = True, falling: bool = True) -> int
         return cue.follow_ms
     if cue.hang_ms is not None:
         fade = max(cue.up_ms if rising else 0, cue.down_ms if falling else 0)
-        return cue.delay_ms + fade + cue.hang_ms
+        # cue parts: the cue completes with its longest part (counted whatever its direction)
+        parts = [p.delay_ms + max(p.up_ms, p.down_ms) for p in cue.parts]
+        return max([cue.delay_ms + fade, *parts]) + cue.hang_ms
     return None
 
 

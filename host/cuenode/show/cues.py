@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from cuenode.show.levels import LevelContext, parse_levels
-from cuenode.show.model import Cue, Curve, Relay, RelayAction, RelayActionKind
+from cuenode.show.model import Cue, Curve, Effect, Relay, RelayAction, RelayActionKind
+from cuenode.show.parts import parse_cue_effects, parse_parts
 from cuenode.show.schema import Problems, entries, items, mapping, parse, seen_at, suggest
 from cuenode.show.values import (
     BadValue,
@@ -29,6 +30,8 @@ CUE_KEYS = (
     "hang",
     "curve",
     "levels",
+    "parts",
+    "effects",
     "relays",
 )
 CURVES = ("linear", "s-curve")
@@ -49,6 +52,7 @@ def parse_cues(
     node: YNode | None,
     context: LevelContext,
     relays: dict[str, Relay | None],
+    effects: dict[str, Effect | None] | None = None,
 ) -> tuple[list[CueDraft], bool]:
     """The cues in file order, and whether every cue was read without problems."""
     if node is None:
@@ -60,7 +64,7 @@ def parse_cues(
     seen: dict[int, YNode] = {}
     complete = True
     for item in cue_items:
-        draft = _parse_cue(out, item, context, relays)
+        draft = _parse_cue(out, item, context, relays, effects or {})
         number_node = draft.fields.get("cue") if draft else None
         if draft is None or number_node is None:
             complete = False
@@ -97,6 +101,7 @@ def _parse_cue(
     node: YNode,
     context: LevelContext,
     relays: dict[str, Relay | None],
+    effects: dict[str, Effect | None],
 ) -> CueDraft | None:
     before = len(out)
     known = mapping(out, node, CUE_KEYS, required=("cue",))
@@ -118,6 +123,8 @@ def _parse_cue(
     curve = _curve(out, known.get("curve"))
     levels = parse_levels(out, known.get("levels"), context)
     actions = _parse_actions(out, known.get("relays"), relays)
+    parts = parse_parts(out, known.get("parts"), context)
+    cue_effects = parse_cue_effects(out, known.get("effects"), dict(effects))
     if len(out) != before or number is None:
         return CueDraft(Cue(number), node, known, complete=False) if number is not None else None
     fade = times["time"] or 0
@@ -132,6 +139,8 @@ def _parse_cue(
         times["hang"],
         cast(Curve, curve),
         tuple(action for action, _ in actions),
+        parts,
+        cue_effects,
     )
     return CueDraft(cue, node, known, actions)
 

@@ -10,6 +10,7 @@ documented in docs/show-format.md. A file that cannot be read at all raises `Cue
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from cuenode.errors import CuenodeError
@@ -21,6 +22,7 @@ from cuenode.show.checks import (
     check_relays,
 )
 from cuenode.show.cues import CueDraft, parse_cues
+from cuenode.show.effects import parse_effects
 from cuenode.show.groups import parse_groups
 from cuenode.show.levels import LevelContext
 from cuenode.show.model import Fixture, Mark, Problem, Show
@@ -39,6 +41,7 @@ TOP_KEYS = (
     "fixtures",
     "groups",
     "palettes",
+    "effects",
     "nodes",
     "cues",
 )
@@ -113,16 +116,18 @@ def _build(out: Problems, root: YNode, path: Path) -> Show | None:
     fixtures = parse_fixtures(out, known.get("fixtures"), types)
     targets = parse_groups(out, known.get("groups"), fixtures)
     palettes = parse_palettes(out, known.get("palettes"), targets)
+    effects = parse_effects(out, known.get("effects"), targets)
     nodes = parse_nodes(out, known.get("nodes"), set(fixtures), targets)
     context = LevelContext(targets, palettes)
-    cues, cues_complete = parse_cues(out, known.get("cues"), context, nodes.relays)
+    cues, cues_complete = parse_cues(out, known.get("cues"), context, nodes.relays, effects)
     check_patch(out, fixtures, nodes)
     check_fire_buttons(out, nodes, cues)
     check_chain(out, cues)
     check_relays(out, nodes.relays, cues, _node_patch(fixtures, nodes), cues_complete)
     if len(out):
         return None
-    return _assemble(name or "", version or FORMAT_VERSION, fixtures, nodes, cues, path)
+    show = _assemble(name or "", version or FORMAT_VERSION, fixtures, nodes, cues, path)
+    return dataclasses.replace(show, effects={k: e for k, e in effects.items() if e})
 
 
 def _node_patch(fixtures: dict[str, FixtureDraft | None], nodes: NodeDrafts) -> NodePatch:

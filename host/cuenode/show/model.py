@@ -16,6 +16,8 @@ ButtonAction = Literal["go", "back", "stop", "fire"]
 RelayActionKind = Literal["on", "off", "pulse"]
 Curve = Literal["linear", "s-curve"]
 FaultMode = Literal["hold", "blackout"]
+EffectShape = Literal["sine", "ramp", "square", "chase"]
+PHASES = 65536  # effect phases and widths are 65536ths of a cycle (the compiled format's unit)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,33 @@ class RelayAction:
 
 
 @dataclass(frozen=True)
+class Effect:
+    """A looping effect (cuenode.show.effects): each frame its members' `param` shows
+    cue value + offset + size x wave(position + member phase), clamped."""
+
+    name: str
+    shape: EffectShape
+    param: str
+    members: tuple[tuple[str, int], ...]  # (fixture, phase in 65536ths), in target order
+    period_ms: int
+    size: int  # raw, peak to peak
+    offset: int = 0  # raw, signed
+    width: int = PHASES // 2  # square/chase: high for this many 65536ths of the cycle
+
+
+@dataclass(frozen=True)
+class CuePart:
+    """Levels of a cue with timing of their own (an Eos part): a parameter set in a part
+    fades with the part's times instead of the cue's."""
+
+    levels: dict[tuple[str, str], int]
+    up_ms: int = 0
+    down_ms: int = 0
+    delay_ms: int = 0
+    curve: Curve = "linear"
+
+
+@dataclass(frozen=True)
 class Cue:
     number: int  # thousandths
     label: str = ""
@@ -128,6 +157,18 @@ class Cue:
     hang_ms: int | None = None  # auto-continue this long after the fade completes
     curve: Curve = "linear"
     relays: tuple[RelayAction, ...] = ()
+    parts: tuple[CuePart, ...] = ()
+    effects: tuple[tuple[str, bool], ...] = ()  # (effect name, True: start / False: stop)
+
+    @property
+    def all_levels(self) -> dict[tuple[str, str], int]:
+        """Every level the cue sets: its own, then each part's (a part wins)."""
+        if not self.parts:
+            return self.levels
+        levels = dict(self.levels)
+        for part in self.parts:
+            levels.update(part.levels)
+        return levels
 
 
 @dataclass(frozen=True)
@@ -140,3 +181,4 @@ class Show:
     buttons: tuple[Button, ...]
     cues: tuple[Cue, ...]
     source: str = ""  # path of the YAML file
+    effects: dict[str, Effect] = field(default_factory=dict)
