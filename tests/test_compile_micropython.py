@@ -171,7 +171,7 @@ def test_a_1000_cue_512_slot_show_streams_in_little_ram(tmp_path: Path) -> None:
     assert (mp["verify"], mp["cues"], mp["looks"]) == (True, cp["cues"], cp["looks"])
     # The reader, one 512-change Cue and one look: a few KB, not the ~600 KB file. Format 2
     # (cue parts, effects) adds ~450 B for the reader's and the Cue's new fields, and the
-    # reader holds the chosen replay loop of cuefw.loops (measured, not a guess: see below).
+    # reader holds the chosen replay loop of cuefw.loops: 8.6-9.0 KB measured.
     assert mp["kept"] < 10 * 1024, mp["kept"]
     # A GO reads a cue with no per-change allocation (a few small tuples/memoryviews only).
     assert mp["alloc_read_cue"] < 512, mp["alloc_read_cue"]
