@@ -4,6 +4,7 @@ compiler's job: a cue keeps only the levels written in it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import cast
 
 from cuenode.show.model import Cue, Curve, Relay, RelayAction, RelayActionKind
@@ -158,7 +159,7 @@ def _parse_levels(
     if node is None:
         return levels
     for key, vnode in entries(out, node, "a mapping of fixture.parameter -> level").items():
-        fixture_name, dot, pname = key.partition(".")
+        fixture_name, dot, pname, pair = _split_level_key(key)
         if not dot or not fixture_name or not pname:
             out.at_entry(
                 vnode,
@@ -186,8 +187,17 @@ def _parse_levels(
             continue
         value = parse(out, vnode, parse_level, params[pname].max_value)
         if value is not None:
-            levels[(fixture_name, pname)] = value
+            levels[pair] = value
     return levels
+
+
+@lru_cache(maxsize=65536)
+def _split_level_key(key: str) -> tuple[str, str, str, tuple[str, str]]:
+    """'spot1.dimmer' -> ('spot1', '.', 'dimmer', ('spot1', 'dimmer')), one shared copy per
+    distinct key: a big show repeats the same few hundred keys a million times, and each
+    copy cost ~150 bytes."""
+    fixture, dot, param = key.partition(".")
+    return fixture, dot, param, (fixture, param)
 
 
 def _parse_actions(

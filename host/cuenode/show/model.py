@@ -10,7 +10,7 @@ downstream sees a float.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 ButtonAction = Literal["go", "back", "stop", "fire"]
 RelayActionKind = Literal["on", "off", "pulse"]
@@ -18,9 +18,9 @@ Curve = Literal["linear", "s-curve"]
 FaultMode = Literal["hold", "blackout"]
 
 
-@dataclass(frozen=True)
-class Mark:
-    """Where something was written: 1-based line and column in `path`."""
+class Mark(NamedTuple):
+    """Where something was written: 1-based line and column in `path`. (A named tuple: a
+    big show has a million of them, and a tuple is the smallest and quickest to make.)"""
 
     path: str
     line: int
