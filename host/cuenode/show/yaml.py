@@ -615,6 +615,20 @@ def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
     return str(value)
 
 
+class TooLarge(Exception):
+    """A file is larger than the reader allows."""
+
+
+def read_limited(path: Path, limit: int) -> str:
+    """The text of a file of at most `limit` bytes (never more is read, whatever the file
+    is); raises TooLarge, OSError or UnicodeDecodeError for the caller to report."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(path)
+    return data.decode("utf-8-sig")
+
+
 def read_text(path: Path) -> str:
     """The file's text; raises OSError or UnicodeDecodeError for the caller to report."""
     return path.read_bytes().decode("utf-8-sig")
