@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import cast
 
+from cuefw import showfile as sf
+
 from cuenode.show.model import Cue, Curve, Relay, RelayAction, RelayActionKind
 from cuenode.show.schema import Problems, entries, items, mapping, parse, seen_at, suggest
 from cuenode.show.types import FixtureDraft
@@ -34,6 +36,7 @@ CUE_KEYS = (
     "relays",
 )
 CURVES = ("linear", "s-curve")
+MAX_CUES = sf.NO_CUE - 1  # n_cues is a u16 and 0xFFFF means "no cue" (docs/compiled-show.md)
 ACTION_EXPECTED = 'on, off, or "pulse <time>" (e.g. "pulse 5s")'
 
 
@@ -61,6 +64,14 @@ def parse_cues(
     drafts: list[CueDraft] = []
     seen: dict[int, YNode] = {}
     complete = True
+    if len(cue_items) > MAX_CUES:  # the compiler would refuse it: say so here, once
+        out.at_entry(
+            cue_items[MAX_CUES],
+            f"cue {MAX_CUES + 1:,} of {len(cue_items):,}: a show holds at most "
+            f"{MAX_CUES:,} cues (the compiled show's cue index is 16-bit)",
+            f"at most {MAX_CUES:,} cues",
+        )
+        complete = False
     for item in cue_items:
         draft = _parse_cue(out, item, fixtures, relays)
         number_node = draft.fields.get("cue") if draft else None

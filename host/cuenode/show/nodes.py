@@ -44,6 +44,8 @@ class NodeDrafts:
     relays: dict[str, Relay | None] = field(default_factory=dict)
     relay_nodes: dict[str, YNode] = field(default_factory=dict)
     buttons: list[tuple[Button, YNode]] = field(default_factory=list)
+    # a node or its fixtures list could not be read: "fixture not patched" would be a guess
+    patch_incomplete: bool = False
 
 
 def parse_nodes(out: Problems, node: YNode | None, fixture_names: set[str]) -> NodeDrafts:
@@ -65,6 +67,7 @@ def _parse_node(
     check_key_name(out, node, node_id, "node")
     known = mapping(out, node, NODE_KEYS, required=("board",))
     if known is None:
+        drafts.patch_incomplete = True
         return None
     board = _board(out, known.get("board"))
     patched = _patch(out, node_id, known.get("fixtures"), fixture_names, drafts)
@@ -114,6 +117,8 @@ def _patch(
     if node is None:
         return []
     patched = []
+    if node.value is not None and not node.is_list:
+        drafts.patch_incomplete = True
     for entry in items(out, node, "a list of fixture names"):
         name = entry.value
         if not isinstance(name, str | int) or isinstance(name, bool):

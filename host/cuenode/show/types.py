@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from cuenode.paths import EXAMPLES_DIR
 from cuenode.show.model import FixtureType, ParamDef
@@ -19,12 +21,13 @@ from cuenode.show.schema import (
     seen_at,
     suggest,
 )
-from cuenode.show.values import parse_int, parse_level, parse_text
+from cuenode.show.values import NAME_RE, parse_int, parse_level, parse_text
 from cuenode.show.yaml import TooLarge, YNode, describe, excerpt, load_yaml, read_limited
 
 TYPE_KEYS = ("channels", "defaults", "footprint", "label")
 FIXTURE_KEYS = ("type", "address", "defaults")
 LIBRARY_KEYS = ("fixture_types",)
+T = TypeVar("T")
 CHANNEL_EXPECTED = "a channel number 1-512, or [coarse, fine] for a 16-bit parameter"
 
 
@@ -161,7 +164,9 @@ def parse_types(out: Problems, sections: list[YNode]) -> dict[str, FixtureType |
                 )
                 continue
             defs[name] = definition
-    return {name: parse_type(out, name, node) for name, node in defs.items()}
+    types = {name: parse_type(out, name, node) for name, node in defs.items()}
+    _stand_ins(types)
+    return types
 
 
 def parse_type(out: Problems, name: str, node: YNode) -> FixtureType | None:
@@ -264,7 +269,17 @@ def parse_fixtures(
     found: dict[str, FixtureDraft | None] = {}
     for name, fnode in entries(out, node, "a mapping of fixture name -> fixture").items():
         found[name] = _parse_fixture(out, name, fnode, types)
+    _stand_ins(found)
     return found
+
+
+def _stand_ins(found: dict[str, T | None]) -> None:
+    """A name spoilt by an invisible character ('par\u200b1') is reported where it is
+    defined; its uses, written plainly ('par1'), are not reported again as unknown."""
+    for name in list(found):
+        visible = "".join(c for c in name if c.isprintable() and unicodedata.category(c) != "Cf")
+        if visible != name and NAME_RE.match(visible.strip()):
+            found.setdefault(visible.strip(), None)
 
 
 def _parse_fixture(

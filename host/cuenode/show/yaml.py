@@ -150,6 +150,7 @@ def load_yaml(text: str, path: str) -> tuple[YNode | None, list[Problem]]:
 # file: a "billion laughs" file of a few lines would otherwise expand to billions of values.
 ALIAS_BUDGET = 100_000
 
+TAG_EXPECTED = "expected plain values, without tags"
 MAX_NUMBER_CHARS = 30  # a longer number is a mistake (and Python refuses 4,300+ digit ints)
 
 _CORE_SCALAR = re.compile(
@@ -170,6 +171,11 @@ _TAG_KINDS = {
 }
 _STR_TAGS = frozenset(("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp", "!"))
 _COLLECTION_TAGS = frozenset(("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "!"))
+
+
+def _short_tag(tag: str) -> str:
+    """'tag:yaml.org,2002:set' -> '!!set', as it is written in the file."""
+    return "!!" + tag[18:] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def _core_value(kind: str, text: str) -> Any:
@@ -283,10 +289,16 @@ class _Builder:
             match = _CORE_SCALAR.fullmatch(text)
             if match is not None and match.lastgroup in _TAG_KINDS[tag]:
                 return _core_value(match.lastgroup, text)
-            self.problem(mark, f"{describe(text)} is not a valid {tag.rsplit(':', 1)[-1]}")
+            self.problem(
+                mark,
+                f"{describe(text)} is not a valid {_short_tag(tag)}",
+                "expected a value of that type, or no tag",
+            )
             return text
         self.problem(
-            mark, f"unsupported YAML tag {excerpt(tag)}", "expected plain values, without tags"
+            mark,
+            f"unsupported YAML tag {excerpt(_short_tag(tag))}",
+            "expected plain values, without tags",
         )
         return text
 
@@ -298,7 +310,9 @@ class _Builder:
             seen = ("str", text)  # keys and words repeat a lot: one shared string each
         elif match.lastgroup in ("int", "float") and len(text) > MAX_NUMBER_CHARS:
             self.problem(
-                mark, f"a number of {len(text)} characters", "a number of at most 30 digits"
+                mark,
+                f"a number of {len(text)} characters is too long",
+                f"expected a number of at most {MAX_NUMBER_CHARS} characters",
             )
             return ("str", text)
         else:
@@ -318,8 +332,8 @@ class _Builder:
         if tag is not None and tag not in _COLLECTION_TAGS:
             self.problem(
                 self.mark(event),
-                f"unsupported YAML tag {excerpt(tag)}",
-                "expected plain values, without tags",
+                f"unsupported YAML tag {excerpt(_short_tag(tag))}",
+                TAG_EXPECTED,
             )
 
     def sequence(self, event: Any, made: YNode) -> YNode:
