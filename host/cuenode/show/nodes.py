@@ -25,7 +25,7 @@ from cuenode.show.values import (
     parse_percent,
     parse_time_ms,
 )
-from cuenode.show.yaml import YNode, describe
+from cuenode.show.yaml import YNode, describe, excerpt
 
 NODE_KEYS = ("board", "fixtures", "relays", "buttons", "on_fault", "go_protect", "stop_fade")
 RELAY_KEYS = ("pin", "max_on", "min_off", "duty", "duty_window", "requires_arm", "hazard")
@@ -104,7 +104,7 @@ def _board(out: Problems, node: YNode | None) -> Board | None:
     if board is None:
         out.at(
             node,
-            f"unknown board {node.value!r}",
+            f"unknown board {excerpt(node.value)}",
             suggest(node.value, board_names(), "a board in boards/"),
         )
     return board

@@ -323,7 +323,7 @@ def _fixture_type(
             return None
         out.at(
             node,
-            f"unknown fixture type {node.value!r}",
+            f"unknown fixture type {excerpt(node.value)}",
             suggest(node.value, types, "a type from fixture_types or an included library"),
         )
         return None

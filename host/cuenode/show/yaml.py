@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 import re
 from dataclasses import replace
 from functools import cache, lru_cache
@@ -637,7 +638,8 @@ def read_limited(path: Path, limit: int) -> str:
     """The text of a file of at most `limit` bytes (never more is read, whatever the file
     is); raises TooLarge, OSError or UnicodeDecodeError for the caller to report."""
     with open(path, "rb") as f:
-        data = f.read(limit + 1)
+        size = os.fstat(f.fileno()).st_size  # read(n) sets aside n bytes: ask for what is there
+        data = f.read(min(size, limit) + 1 if size else limit + 1)  # 0: /proc and the like
     if len(data) > limit:
         raise TooLarge(path)
     return data.decode("utf-8-sig")
