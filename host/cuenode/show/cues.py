@@ -9,7 +9,15 @@ from typing import cast
 
 from cuefw import showfile as sf
 
-from cuenode.show.model import Cue, Curve, Relay, RelayAction, RelayActionKind
+from cuenode.show.model import (
+    Cue,
+    Curve,
+    FixtureType,
+    ParamDef,
+    Relay,
+    RelayAction,
+    RelayActionKind,
+)
 from cuenode.show.schema import Problems, entries, items, mapping, parse, seen_at, suggest
 from cuenode.show.types import FixtureDraft
 from cuenode.show.values import (
@@ -188,7 +196,7 @@ def _parse_levels(
         fixture = fixtures[fixture_name]
         if fixture is None:  # its own problems are reported where it is defined
             continue
-        params = {p.name: p for p in fixture.type.params}
+        params = _params_by_name(fixture.type)
         if pname not in params:
             out.at_entry(
                 vnode,
@@ -200,6 +208,19 @@ def _parse_levels(
         if value is not None:
             levels[pair] = value
     return levels
+
+
+_PARAMS: dict[int, tuple[FixtureType, dict[str, ParamDef]]] = {}
+
+
+def _params_by_name(ftype: FixtureType) -> dict[str, ParamDef]:
+    """A type's parameters by name, made once per type (not once per level written)."""
+    known = _PARAMS.get(id(ftype))
+    if known is None or known[0] is not ftype:  # the type is kept, so its id stays its own
+        if len(_PARAMS) > 10_000:
+            _PARAMS.clear()
+        known = _PARAMS[id(ftype)] = (ftype, {p.name: p for p in ftype.params})
+    return known[1]
 
 
 @lru_cache(maxsize=65536)

@@ -45,17 +45,19 @@ class YNode:
         self,
         value: Any,
         mark: Mark,
-        path: str,
+        path: str | None,
         key_mark: Mark | None = None,
         children: dict[str, YNode] | list[YNode] | None = None,
+        parent: YNode | None = None,
+        key: str | int | None = None,
     ) -> None:
         self.value = value
         self.mark = mark  # where the value starts
         self.key_mark = key_mark  # for a mapping entry: where its key is written
         self.children = children
-        self._path: str | None = path
-        self._parent: YNode | None = None
-        self._key: str | int | None = None
+        self._path = path  # None: worked out from parent and key when asked
+        self._parent = parent
+        self._key = key
 
     @property
     def path(self) -> str:
@@ -204,6 +206,7 @@ class _TooManyAliases(Exception):
         self.problem = problem
 
 
+_new_mark = tuple.__new__  # Mark(...) without NamedTuple's Python-level __new__: a million calls
 _PLAIN_SEEN: dict[str, tuple[str, Any]] = {}  # plain scalar text -> (kind, value): text repeats
 
 
@@ -221,7 +224,7 @@ class _Builder:
 
     def mark(self, event: Any) -> Mark:
         m = event.start_mark
-        return Mark(self.path, m.line + 1, m.column + 1)
+        return _new_mark(Mark, (self.path, m.line + 1, m.column + 1))
 
     def document(self) -> YNode | None:
         self.get()  # stream start
@@ -304,18 +307,18 @@ class _Builder:
         return text
 
     def resolve(self, text: str, mark: Mark) -> tuple[str, Any]:
-        match = _CORE_SCALAR.fullmatch(text) if len(text) < 80 else None
-        if match is None:
-            if len(text) >= 80:
-                return ("str", text)  # long texts are mostly unique: not remembered
-            seen = ("str", text)  # keys and words repeat a lot: one shared string each
-        elif match.lastgroup in ("int", "float") and len(text) > MAX_NUMBER_CHARS:
+        match = _CORE_SCALAR.fullmatch(text) if len(text) < 10_000 else None
+        if match is not None and len(text) > MAX_NUMBER_CHARS:  # also keeps int() quick
             self.problem(
                 mark,
-                f"a number of {len(text)} characters is too long",
+                f"a number of {len(text):,} characters is too long",
                 f"expected a number of at most {MAX_NUMBER_CHARS} characters",
             )
             return ("str", text)
+        if len(text) >= 80:
+            return ("str", text)  # long texts are mostly unique: not remembered
+        if match is None:
+            seen = ("str", text)  # keys and words repeat a lot: one shared string each
         else:
             kind = match.lastgroup or "str"
             seen = (kind, _core_value(kind, text))
@@ -354,19 +357,40 @@ class _Builder:
         children: dict[str, YNode] = {}
         made.children = children
         merged: list[tuple[str, YNode]] = []  # entries from `<<: *anchor` merge keys
-        get = self.get
+        get, path, seen = self.get, self.path, _PLAIN_SEEN
         event = get()
         while type(event) is not MappingEndEvent:
-            kmark = self.mark(event)
-            if type(event) is ScalarEvent and event.value == "<<" and event.implicit[0]:
+            m = event.start_mark
+            kmark = _new_mark(Mark, (path, m.line + 1, m.column + 1))
+            plain = type(event) is ScalarEvent and event.tag is None and event.implicit[0]
+            if plain and event.value == "<<":
                 merged += self.merge_sources(get(), made)
+                event = get()
+                continue
+            known = seen.get(event.value) if plain else None
+            if known is not None and known[0] == "str":  # the usual key: seen before
+                name = known[1]
+                self.written += 1
             else:
                 name = self.key(event, kmark, made)
-                if name in children:
-                    self.duplicate(kmark, made, name, children[name].where)
-                    self.skip(get())
-                else:
-                    children[name] = self.node(get(), made, name, kmark)
+            event = get()
+            if name in children:
+                self.duplicate(kmark, made, name, children[name].where)
+                self.skip(event)
+            elif (  # the usual value: a plain scalar seen before (quick path, same result)
+                type(event) is ScalarEvent
+                and event.tag is None
+                and event.anchor is None
+                and event.implicit[0]
+                and event.value
+                and (known := seen.get(event.value)) is not None
+            ):
+                m = event.start_mark
+                vmark = _new_mark(Mark, (path, m.line + 1, m.column + 1))
+                children[name] = YNode(known[1], vmark, None, kmark, None, made, name)
+                self.written += 1
+            else:
+                children[name] = self.node(event, made, name, kmark)
             event = get()
         for name, source in merged:  # keys written in the mapping itself win
             if name not in children:
