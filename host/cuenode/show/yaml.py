@@ -127,7 +127,7 @@ def load_yaml(text: str, path: str) -> tuple[YNode | None, list[Problem]]:
         return None, [_syntax_problem(exc, path, text)]
     except ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
         return None, [_reader_problem(exc, text, path)]
-    except _TooManyAliases as exc:
+    except _Refused as exc:
         return None, [exc.problem]
     except YAMLError as exc:  # no mark: cannot do better than the top of the file
         what = excerpt(" ".join(str(exc).split()), 200)  # one line, whatever the library wrote
@@ -200,7 +200,9 @@ def _core_value(kind: str, text: str) -> Any:
     return float(text)
 
 
-class _TooManyAliases(Exception):
+class _Refused(Exception):
+    """The file is refused as a whole: its one problem."""
+
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
@@ -220,6 +222,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.anchors: dict[str, YNode] = {}
         self.written = 0  # values written in the file so far
+        self.flow_depth = 0  # [ and { open around the value being built
         self.repeated = 0  # values repeated by aliases so far
 
     def mark(self, event: Any) -> Mark:
@@ -250,10 +253,8 @@ class _Builder:
         before = len(self.problems)
         if kind is ScalarEvent:
             made = self.scalar(event, key_mark)
-        elif kind is MappingStartEvent:
-            made = self.mapping(event, _placed(self.mark(event), key_mark, parent, key))
-        elif kind is SequenceStartEvent:
-            made = self.sequence(event, _placed(self.mark(event), key_mark, parent, key))
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            made = self.collection(event, _placed(self.mark(event), key_mark, parent, key))
         else:  # an alias
             return self.alias(event, parent, key, key_mark)
         self.written += 1
@@ -281,7 +282,8 @@ class _Builder:
         return made
 
     def scalar_value(self, event: Any, mark: Mark) -> Any:
-        text, tag = event.value, event.tag
+        text = event.value
+        tag = None if event.ctag is None else event.tag
         if tag is None and event.implicit[0]:  # plain: resolved by the core schema
             seen = _PLAIN_SEEN.get(text)
             if seen is None:
@@ -340,6 +342,27 @@ class _Builder:
                 TAG_EXPECTED,
             )
 
+    def collection(self, event: Any, made: YNode) -> YNode:
+        flow = bool(event.flow_style)
+        if flow:
+            self.flow_depth += 1
+            if self.flow_depth > MAX_FLOW_DEPTH:
+                raise _Refused(
+                    Problem(
+                        made.mark,
+                        "(file)",
+                        f"brackets nested more than {MAX_FLOW_DEPTH} deep",
+                        "expected a show nested a few levels deep",
+                    )
+                )
+        if type(event) is MappingStartEvent:
+            self.mapping(event, made)
+        else:
+            self.sequence(event, made)
+        if flow:
+            self.flow_depth -= 1
+        return made
+
     def sequence(self, event: Any, made: YNode) -> YNode:
         self.collection_tag(event)
         items: list[YNode] = []
@@ -362,7 +385,7 @@ class _Builder:
         while type(event) is not MappingEndEvent:
             m = event.start_mark
             kmark = _new_mark(Mark, (path, m.line + 1, m.column + 1))
-            plain = type(event) is ScalarEvent and event.tag is None and event.implicit[0]
+            plain = type(event) is ScalarEvent and event.ctag is None and event.implicit[0]
             if plain and event.value == "<<":
                 merged += self.merge_sources(get(), made)
                 event = get()
@@ -379,7 +402,7 @@ class _Builder:
                 self.skip(event)
             elif (  # the usual value: a plain scalar seen before (quick path, same result)
                 type(event) is ScalarEvent
-                and event.tag is None
+                and event.ctag is None
                 and event.anchor is None
                 and event.implicit[0]
                 and event.value
@@ -452,7 +475,7 @@ class _Builder:
         assert target is not None
         budget = self.written + ALIAS_BUDGET - self.repeated
         if _size(target, budget) > budget:
-            raise _TooManyAliases(
+            raise _Refused(
                 Problem(
                     self.mark(event),
                     "(file)",
@@ -517,15 +540,20 @@ def _size(node: YNode, limit: int) -> int:
 
 MAX_FLOW_DEPTH = 64
 MAX_INDENT = 200
-_QUOTED_OR_COMMENT = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|#[^\n]*""")
-_BRACKET = re.compile(r"[\[\]{}]")
 # more than MAX_INDENT leading spaces and block "- " / "? " indicators on one line
+# a line that starts with more than MAX_INDENT of ' ', '-', '?': found fast (literal '\n' first)
+_MAYBE_TOO_INDENTED = re.compile(r"\n[ ?-]{" + str(MAX_INDENT + 1) + "}")
 _TOO_INDENTED = re.compile(r"^(?: |-(?= |$)|\?(?= )){" + str(MAX_INDENT + 1) + "}", re.M)
 
 
 def _nesting_problem(text: str, path: str) -> Problem | None:
-    """Absurdly deep nesting would overflow the parser's C stack (a crash, not an error) or
-    Python's recursion limit: refuse it first. No show needs more than a few levels."""
+    """Absurdly deep indentation is refused before parsing (no show needs more than a few
+    levels, and the parser and Python's recursion limit should never meet such a file).
+    Brackets nested too deep are refused while building (`_Builder.node`)."""
+    if _MAYBE_TOO_INDENTED.search("\n" + text[: MAX_INDENT + 1]) is None and (
+        _MAYBE_TOO_INDENTED.search(text) is None  # quick: only lines that could be too deep
+    ):
+        return None
     deep = _TOO_INDENTED.search(text)
     if deep is not None:
         return _position_problem(
@@ -535,20 +563,6 @@ def _nesting_problem(text: str, path: str) -> Problem | None:
             f"indented more than {MAX_INDENT} columns",
             "expected a show nested a few levels deep",
         )
-    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
-        return None
-    plain = _QUOTED_OR_COMMENT.sub(lambda m: " " * len(m.group()), text)
-    depth = 0
-    for bracket in _BRACKET.finditer(plain):
-        depth += 1 if bracket.group() in "[{" else -1
-        if depth > MAX_FLOW_DEPTH:
-            return _position_problem(
-                text,
-                bracket.start(),
-                path,
-                f"brackets nested more than {MAX_FLOW_DEPTH} deep",
-                "expected a show nested a few levels deep",
-            )
     return None
 
 
