@@ -224,3 +224,31 @@ def test_memory_is_linear_and_small(tmp_path: Path) -> None:
         per_byte.append(peak / path.stat().st_size)
     assert all(ratio < 30 for ratio in per_byte), per_byte
     assert 0.8 < per_byte[1] / per_byte[0] < 1.25, per_byte
+
+
+def test_a_library_that_is_one_long_text_is_quoted_short(tmp_path: Path) -> None:
+    (tmp_path / "lib.yaml").write_text("word " * 2000)
+    [line] = [str(p) for p in load_show(show_with(tmp_path, "lib.yaml"))[1]]
+    assert line == (
+        f"{tmp_path}/lib.yaml:1:1: (top level): is the text 'word word word word word word "
+        "word wo'... (9,999 characters); expected a mapping with keys: fixture_types"
+    )
+
+
+def test_the_cli_lists_at_most_a_thousand_problems(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from cuenode.cli import cli
+
+    text = SHOW.replace("LIB", "generic.yaml")
+    text = text.replace(
+        "fixtures:\n", "fixtures:\n" + "  par1: {type: dimmer, address: 1}\n" * 1500
+    )
+    path = tmp_path / "show.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1 and len(lines) == 1001
+    assert lines[-1] == "... 500 more not listed (--json lists all)"
+    assert result.stderr.strip() == f"{path}: 1500 problems"
+    result = CliRunner().invoke(cli, ["validate", "--json", str(path)])
+    assert result.stdout.count('"key_path"') == 1500

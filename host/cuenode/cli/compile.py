@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from cuenode.build import compiler
-from cuenode.cli.show import problem_json
+from cuenode.cli.show import problem_json, problem_lines
 from cuenode.errors import CuenodeError
 from cuenode.paths import EXAMPLES_DIR
 from cuenode.show.load import load_show
@@ -41,8 +41,8 @@ def load_valid_show(path: Path, as_json: bool = False) -> Show:
         if as_json:
             doc = {"file": str(path), "ok": False, "problems": [problem_json(p) for p in problems]}
             click.echo(json.dumps(doc, indent=2))
-        for problem in [] if as_json else problems:
-            click.echo(str(problem))
+        for line in [] if as_json else problem_lines(problems):
+            click.echo(line)
         raise CuenodeError(
             f"{path}: {plural(len(problems), 'problem')}, nothing compiled",
             "fix them and compile again",
