@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from cuenode.show.model import Mark, Problem
@@ -29,6 +28,8 @@ class Problems:
         self._file_order: dict[str, int] = {}
         # an include could not be read: fixture types it may define are not "unknown"
         self.types_incomplete = False
+        global _suggest_budget
+        _suggest_budget = SUGGEST_BUDGET  # one budget per show checked
 
     def add_file(self, path: str) -> None:
         self._file_order.setdefault(path, len(self._file_order))
@@ -89,7 +90,7 @@ def _one_line(p: Problem) -> Problem:
 
 def suggest(word: str, choices: Iterable[str], what: str = "one of") -> str:
     """'did you mean X?' when something is close, else the list of valid choices."""
-    options = tuple(sorted(choices))
+    options = _sorted_options(choices)
     close = closest(word, options)
     if close is not None:
         return f"did you mean {excerpt(close)}?"
@@ -99,16 +100,52 @@ def suggest(word: str, choices: Iterable[str], what: str = "one of") -> str:
     return f"expected {what}: {shown}" + (", ..." if len(options) > 12 else "")
 
 
-@lru_cache(maxsize=4096)
+SUGGEST_BUDGET = 300_000  # comparisons per show (about 1 s): past that, no "did you mean"
+_suggest_budget = SUGGEST_BUDGET
+_CLOSEST: dict[tuple[str, int], tuple[tuple[str, ...], str | None]] = {}
+
+
 def closest(word: str, options: tuple[str, ...]) -> str | None:
     """The most similar option (difflib ratio >= 0.6); on a tie the first in sorted order, so
     'parl' suggests 'par1', not 'par2'. A mistake repeated in many places is worked out once;
-    in a long list only options of about the same length are compared (a hostile file must
-    not make this quadratic)."""
-    if len(word) > 64:
+    in a long list only options of about the same length are compared, and a show gets a
+    budget of comparisons (a hostile file must not make this quadratic)."""
+    global _suggest_budget
+    key = (word, id(options))  # a tuple's hash is not kept: hashing 10,000 names each time is not
+    known = _CLOSEST.get(key)
+    if known is not None and known[0] is options:
+        return known[1]
+    if len(word) > 64 or _suggest_budget <= 0:
         return None
+    compared = options
     if len(options) > 500:
-        options = tuple(o for o in options if abs(len(o) - len(word)) <= 2)[:2000]
+        compared = tuple(o for o in options if abs(len(o) - len(word)) <= 2)[:2000]
+    _suggest_budget -= len(options) // 10 + len(compared)  # filtering costs too
+    if len(_CLOSEST) > 4096:
+        _CLOSEST.clear()
+    best = _most_similar(word, compared)
+    _CLOSEST[key] = (options, best)  # holding `options` keeps its id its own
+    return best
+
+
+_SORTED: dict[int, tuple[object, tuple[str, ...]]] = {}
+
+
+def _sorted_options(choices: Iterable[str]) -> tuple[str, ...]:
+    """Sorted choices, sorted once per collection (the fixtures of a show are asked about
+    at every unknown name)."""
+    known = _SORTED.get(id(choices))
+    if known is not None and known[0] is choices and len(known[1]) == len(choices):  # type: ignore[arg-type]
+        return known[1]
+    options = tuple(sorted(choices))
+    if isinstance(choices, dict | set | frozenset | tuple):
+        if len(_SORTED) > 256:
+            _SORTED.clear()
+        _SORTED[id(choices)] = (choices, options)
+    return options
+
+
+def _most_similar(word: str, options: tuple[str, ...]) -> str | None:
     matcher = difflib.SequenceMatcher(b=word)
     best, best_ratio = None, 0.6
     for option in options:
