@@ -6,14 +6,23 @@ theatre example's cues (renumbered 1..N), best of --repeat runs, then one run un
 tracemalloc for the peak Python heap. (bench/bench_compile.py, from the compile work, measures
 validate + compile of a full 512-channel, 4-node show.)
 
+`--scale` instead validates shows of about 2.5, 5 and 10 MB, each in a fresh process (as
+`cuenode validate` runs), and prints wall time, CPU time and peak RSS (the bar of issue 11:
+a 10 MB show in < 5 s and < 300 MB, time linear in size).
+
     .venv/bin/python bench/bench_validate.py [--cues N] [--repeat N]
+    .venv/bin/python bench/bench_validate.py --scale
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import re
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -61,15 +70,47 @@ def peak_mb(path: Path) -> float:
     return peak / 1e6
 
 
+CHILD = """
+import json, resource, sys, time
+from cuenode.show.load import load_show
+wall, cpu = time.perf_counter(), time.process_time()
+show, problems = load_show(sys.argv[1])
+assert show is not None and not problems, problems[:1]
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def scale(folder: Path) -> None:
+    """Validate ~2.5, 5 and 10 MB shows, each in its own process: time and peak RSS."""
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for cues in (8_250, 16_500, 33_000):
+        path = long_show(cues, folder)
+        size = path.stat().st_size / 1e6
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True
+        )
+        r = json.loads(out.stdout)
+        print(
+            f"{cues:6d} cues {size:5.1f} MB  wall {r['wall']:5.2f} s  cpu {r['cpu']:5.2f} s "
+            f"({r['cpu'] / size:4.2f} s/MB)  peak RSS {r['rss_mb']:4.0f} MB"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cues", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--scale", action="store_true", help="2.5/5/10 MB shows, time and RSS")
     args = ap.parse_args()
     print(
         f"date {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
         f"CPython {platform.python_version()}"
     )
+    if args.scale:
+        with tempfile.TemporaryDirectory() as tmp:
+            scale(Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         shows = [
             EXAMPLES_DIR / "demo.yaml",

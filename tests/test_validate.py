@@ -30,6 +30,12 @@ BAD = sorted((CORPUS / "bad").glob("*.yaml"))
 LINE_RE = re.compile(r"""^.+:\d+:\d+: (?:[^:'"]|'[^']*'|"[^"]*")+: .+$""")
 
 
+@pytest.fixture(autouse=True)
+def corpus_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The corpus shows (in bad/) include libraries from ../lib: a library folder."""
+    monkeypatch.setenv("CUENODE_LIBRARY_PATH", str(CORPUS / "lib"))
+
+
 def expected_problems(path: Path) -> list[str]:
     """The `# expect: LINE:COL: key.path: message; expected` lines at the top of a file."""
     lines = path.read_bytes().decode("utf-8", "replace").splitlines()

@@ -44,6 +44,18 @@ def problem_json(problem: Problem) -> dict[str, object]:
     }
 
 
+MAX_LISTED = 1000  # problem lines printed; --json lists them all
+
+
+def problem_lines(problems: list[Problem]) -> list[str]:
+    """One line per problem, at most MAX_LISTED, then one saying how many more there are (a
+    file with 200,000 repeated keys should not print 200,000 lines)."""
+    lines = [str(p) for p in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        lines.append(f"... {len(problems) - MAX_LISTED:,} more not listed (--json lists all)")
+    return lines
+
+
 @click.command()
 @click.argument("show_file", type=click.Path(path_type=Path, dir_okay=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -62,8 +74,8 @@ def validate(show_file: Path, as_json: bool) -> None:
     elif show is not None:
         click.echo(summary_line(str(show_file), show))
     else:
-        for problem in problems:
-            click.echo(str(problem))
+        for line in problem_lines(problems):
+            click.echo(line)
         click.echo(
             f"{show_file}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True
         )

@@ -21,6 +21,8 @@ def check_patch(out: Problems, fixtures: dict[str, FixtureDraft | None], nodes: 
         if fixture is None:
             continue
         if name not in nodes.patch:
+            if nodes.patch_incomplete:  # it may be in the list that could not be read
+                continue
             out.at_entry(
                 fixture.node,
                 f"fixture {name!r} is not patched on any node",
@@ -69,13 +71,15 @@ def check_fire_buttons(out: Problems, nodes: NodeDrafts, cues: list[CueDraft]) -
             )
 
 
-def check_chain(out: Problems, cues: list[CueDraft]) -> None:
+def check_chain(out: Problems, cues: list[CueDraft], written_last: YNode | None = None) -> None:
     """Auto-continue past the last cue is an error.
 
     Playback never wraps from the last cue to the first, so the only way a follow/hang chain
     can run without ever waiting for GO is to auto-continue off the end of the list: that is
-    a chain that loops (on a console that wraps) or silently dies (on one that does not)."""
-    if not cues:
+    a chain that loops (on a console that wraps) or silently dies (on one that does not).
+    Only checked when the last cue written (`written_last`) is the last cue read: when it is
+    a duplicate or out of order, that is the one problem to report."""
+    if not cues or (written_last is not None and cues[-1].node is not written_last):
         return
     last = cues[-1]
     for key in ("follow", "hang"):

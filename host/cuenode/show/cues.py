@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
+from cuefw import showfile as sf
+
 from cuenode.show.levels import LevelContext, parse_levels
 from cuenode.show.model import Cue, Curve, Effect, Relay, RelayAction, RelayActionKind
 from cuenode.show.parts import parse_cue_effects, parse_parts
@@ -35,6 +37,7 @@ CUE_KEYS = (
     "relays",
 )
 CURVES = ("linear", "s-curve")
+MAX_CUES = sf.NO_CUE - 1  # n_cues is a u16 and 0xFFFF means "no cue" (docs/compiled-show.md)
 ACTION_EXPECTED = 'on, off, or "pulse <time>" (e.g. "pulse 5s")'
 
 
@@ -63,6 +66,14 @@ def parse_cues(
     drafts: list[CueDraft] = []
     seen: dict[int, YNode] = {}
     complete = True
+    if len(cue_items) > MAX_CUES:  # the compiler would refuse it: say so here, once
+        out.at_entry(
+            cue_items[MAX_CUES],
+            f"cue {MAX_CUES + 1:,} of {len(cue_items):,}: a show holds at most "
+            f"{MAX_CUES:,} cues (the compiled show's cue index is 16-bit)",
+            f"at most {MAX_CUES:,} cues",
+        )
+        complete = False
     for item in cue_items:
         draft = _parse_cue(out, item, context, relays, effects or {})
         number_node = draft.fields.get("cue") if draft else None

@@ -13,8 +13,10 @@ whose target has no member with the parameter is an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cuenode.show.groups import BadTarget, Targets
+from cuenode.show.model import FixtureType, ParamDef
 from cuenode.show.palettes import Palette, palette_levels
 from cuenode.show.schema import Problems, entries, parse, suggest
 from cuenode.show.values import parse_level
@@ -36,7 +38,7 @@ def parse_levels(out: Problems, node: YNode | None, context: LevelContext) -> Le
     if node is None:
         return levels
     for key, vnode in entries(out, node, "a mapping of fixture.parameter -> level").items():
-        target, dot, pname = key.partition(".")
+        target, dot, pname = _split_level_key(key)
         if not target or (dot and not pname):
             _not_a_level_key(out, vnode, key, context)
         elif dot:
@@ -46,6 +48,26 @@ def parse_levels(out: Problems, node: YNode | None, context: LevelContext) -> Le
         else:
             _not_a_level_key(out, vnode, key, context)
     return levels
+
+
+_PARAMS: dict[int, tuple[FixtureType, dict[str, ParamDef]]] = {}
+
+
+def _params_by_name(ftype: FixtureType) -> dict[str, ParamDef]:
+    """A type's parameters by name, made once per type (not once per level written)."""
+    known = _PARAMS.get(id(ftype))
+    if known is None or known[0] is not ftype:  # the type is kept, so its id stays its own
+        if len(_PARAMS) > 10_000:
+            _PARAMS.clear()
+        known = _PARAMS[id(ftype)] = (ftype, {p.name: p for p in ftype.params})
+    return known[1]
+
+
+@lru_cache(maxsize=65536)
+def _split_level_key(key: str) -> tuple[str, str, str]:
+    """'spot1.dimmer' -> ('spot1', '.', 'dimmer'), one shared copy per distinct key: a big
+    show repeats the same few hundred keys a million times, and each copy cost ~150 bytes."""
+    return key.partition(".")
 
 
 def _not_a_level_key(out: Problems, vnode: YNode, key: str, context: LevelContext) -> None:
@@ -67,7 +89,7 @@ def _parameter_levels(
     out: Problems, vnode: YNode, target: str, pname: str, targets: Targets
 ) -> Levels:
     members = targets.drafts(_members(out, vnode, target, targets))
-    having = [d for d in members if any(p.name == pname for p in d.type.params)]
+    having = [d for d in members if pname in _params_by_name(d.type)]
     if members and not having:
         params = {p.name for d in members for p in d.type.params}
         if len(members) == 1 and members[0].name == target:
@@ -78,7 +100,7 @@ def _parameter_levels(
         return {}
     levels: Levels = {}
     for draft in having:
-        param = next(p for p in draft.type.params if p.name == pname)
+        param = _params_by_name(draft.type)[pname]
         value = parse(out, vnode, parse_level, param.max_value)
         if value is None:
             break  # one problem for the key, not one per member

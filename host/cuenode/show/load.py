@@ -11,6 +11,8 @@ documented in docs/show-format.md. A file that cannot be read at all raises `Cue
 from __future__ import annotations
 
 import dataclasses
+import gc
+import stat
 from pathlib import Path
 
 from cuenode.errors import CuenodeError
@@ -31,9 +33,10 @@ from cuenode.show.palettes import parse_palettes
 from cuenode.show.schema import Problems, mapping, parse
 from cuenode.show.types import FixtureDraft, load_includes, parse_fixtures, parse_types
 from cuenode.show.values import parse_int, parse_text
-from cuenode.show.yaml import YNode, describe, load_yaml, read_text
+from cuenode.show.yaml import TooLarge, YNode, describe, load_yaml, read_limited
 
 FORMAT_VERSION = 1
+MAX_SHOW_BYTES = 32_000_000  # a 65,534-cue show (the compiled format's limit) is ~10-20 MB
 TOP_KEYS = (
     "show",
     "include",
@@ -49,7 +52,19 @@ SHOW_KEYS = ("name", "version")
 
 
 def load_show(path: str | Path) -> tuple[Show | None, list[Problem]]:
-    path = Path(path)
+    # A big show makes a million small objects that all live until the end: the cyclic
+    # garbage collector would walk them again and again (a third of the time of a 10 MB
+    # show) to find nothing. It runs as usual again afterwards.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_show(Path(path))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_show(path: Path) -> tuple[Show | None, list[Problem]]:
     text_or_problem = _read(path)
     if isinstance(text_or_problem, Problem):
         return None, [text_or_problem]
@@ -66,12 +81,18 @@ def load_show(path: str | Path) -> tuple[Show | None, list[Problem]]:
 
 def _read(path: Path) -> str | Problem:
     try:
-        return read_text(path)
+        _check_regular(path)
+        return read_limited(path, MAX_SHOW_BYTES)
     except FileNotFoundError:
         raise CuenodeError(f"{path}: no such file", "check the path to the show file") from None
     except IsADirectoryError:
         raise CuenodeError(
             f"{path}: is a directory", "give the path of a .yaml show file"
+        ) from None
+    except TooLarge:
+        raise CuenodeError(
+            f"{path}: larger than {MAX_SHOW_BYTES // 1_000_000} MB, far beyond any show",
+            "check that this is the show file",
         ) from None
     except OSError as exc:
         raise CuenodeError(
@@ -86,6 +107,18 @@ def _read(path: Path) -> str | Problem:
             "(file)",
             f"byte 0x{exc.object[exc.start]:02x} is not UTF-8 text",
             "expected a UTF-8 text file",
+        )
+
+
+def _check_regular(path: Path) -> None:
+    """A device, pipe or socket is not a show (reading /dev/zero would never end)."""
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(mode):
+        raise CuenodeError(
+            f"{path}: not a regular file (a device, pipe or socket)",
+            "give the path of a .yaml show file",
         )
 
 
@@ -122,12 +155,17 @@ def _build(out: Problems, root: YNode, path: Path) -> Show | None:
     cues, cues_complete = parse_cues(out, known.get("cues"), context, nodes.relays, effects)
     check_patch(out, fixtures, nodes)
     check_fire_buttons(out, nodes, cues)
-    check_chain(out, cues)
+    check_chain(out, cues, _last_item(known.get("cues")))
     check_relays(out, nodes.relays, cues, _node_patch(fixtures, nodes), cues_complete)
     if len(out):
         return None
     show = _assemble(name or "", version or FORMAT_VERSION, fixtures, nodes, cues, path)
     return dataclasses.replace(show, effects={k: e for k, e in effects.items() if e})
+
+
+def _last_item(node: YNode | None) -> YNode | None:
+    children = node.children if node is not None else None
+    return children[-1] if isinstance(children, list) and children else None
 
 
 def _node_patch(fixtures: dict[str, FixtureDraft | None], nodes: NodeDrafts) -> NodePatch:

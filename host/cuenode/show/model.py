@@ -10,7 +10,7 @@ downstream sees a float.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 ButtonAction = Literal["go", "back", "stop", "fire"]
 RelayActionKind = Literal["on", "off", "pulse"]
@@ -20,9 +20,9 @@ EffectShape = Literal["sine", "ramp", "square", "chase"]
 PHASES = 65536  # effect phases and widths are 65536ths of a cycle (the compiled format's unit)
 
 
-@dataclass(frozen=True)
-class Mark:
-    """Where something was written: 1-based line and column in `path`."""
+class Mark(NamedTuple):
+    """Where something was written: 1-based line and column in `path`. (A named tuple: a
+    big show has a million of them, and a tuple is the smallest and quickest to make.)"""
 
     path: str
     line: int

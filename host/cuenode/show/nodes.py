@@ -26,7 +26,7 @@ from cuenode.show.values import (
     parse_percent,
     parse_time_ms,
 )
-from cuenode.show.yaml import YNode, describe
+from cuenode.show.yaml import YNode, describe, excerpt
 
 NODE_KEYS = ("board", "fixtures", "relays", "buttons", "on_fault", "go_protect", "stop_fade")
 RELAY_KEYS = ("pin", "max_on", "min_off", "duty", "duty_window", "requires_arm", "hazard")
@@ -46,6 +46,8 @@ class NodeDrafts:
     relay_nodes: dict[str, YNode] = field(default_factory=dict)
     buttons: list[tuple[Button, YNode]] = field(default_factory=list)
     groups: dict[str, tuple[str, ...] | None] = field(default_factory=dict)  # show's groups
+    # a node or its fixtures list could not be read: "fixture not patched" would be a guess
+    patch_incomplete: bool = False
 
 
 def parse_nodes(
@@ -69,6 +71,7 @@ def _parse_node(
     check_key_name(out, node, node_id, "node")
     known = mapping(out, node, NODE_KEYS, required=("board",))
     if known is None:
+        drafts.patch_incomplete = True
         return None
     board = _board(out, known.get("board"))
     patched = _patch(out, node_id, known.get("fixtures"), fixture_names, drafts)
@@ -105,7 +108,7 @@ def _board(out: Problems, node: YNode | None) -> Board | None:
     if board is None:
         out.at(
             node,
-            f"unknown board {node.value!r}",
+            f"unknown board {excerpt(node.value)}",
             suggest(node.value, board_names(), "a board in boards/"),
         )
     return board
@@ -118,6 +121,8 @@ def _patch(
     if node is None:
         return []
     patched = []
+    if node.value is not None and not node.is_list:
+        drafts.patch_incomplete = True
     for entry in items(out, node, "a list of fixture names"):
         name = entry.value
         if not isinstance(name, str | int) or isinstance(name, bool):

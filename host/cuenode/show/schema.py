@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from cuenode.show.model import Mark, Problem
 from cuenode.show.values import BadValue, check_name
-from cuenode.show.yaml import YNode, describe, quoted_key
+from cuenode.show.yaml import YNode, describe, excerpt, key_text, quoted_key
 
 T = TypeVar("T")
 # The part after "; " says what is expected: it reads "expected ..." unless it is a suggestion.
@@ -26,6 +26,10 @@ class Problems:
     def __init__(self) -> None:
         self._items: list[Problem] = []
         self._file_order: dict[str, int] = {}
+        # an include could not be read: fixture types it may define are not "unknown"
+        self.types_incomplete = False
+        global _suggest_budget
+        _suggest_budget = SUGGEST_BUDGET  # one budget per show checked
 
     def add_file(self, path: str) -> None:
         self._file_order.setdefault(path, len(self._file_order))
@@ -47,25 +51,111 @@ class Problems:
         self.error(node.where, node.path, message, expected)
 
     def sorted(self) -> list[Problem]:
-        def key(p: Problem) -> tuple[int, int, int, str]:
-            return (self._file_order.get(p.mark.path, 99), p.mark.line, p.mark.col, p.message)
+        """By file and position; the same on every run (ties keep the order found).
 
-        return sorted(set(self._items), key=key)
+        One spot, one line: of the problems at one mark with one key path only the first
+        found is kept (a number too long for YAML is not also 'not a level'), and a problem
+        repeated at one mark under other key paths (a value merged into several places with
+        `<<: *anchor`) is reported once."""
+        kept: dict[tuple[Mark, str], Problem] = {}
+        said: set[tuple[Mark, str, str]] = set()
+        for p in self._items:
+            if (p.mark, p.key_path) in kept or (p.mark, p.message, p.expected) in said:
+                continue
+            kept[(p.mark, p.key_path)] = p
+            said.add((p.mark, p.message, p.expected))
+        order = self._file_order
+        ranked = sorted(kept.values(), key=lambda p: (order.get(p.mark.path, 99), p.mark[1:]))
+        return [_one_line(p) for p in ranked]
 
     def __len__(self) -> int:
         return len(self._items)
 
 
+MAX_PART = 200  # characters of a key path, message or expectation in a problem line
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
+
+
+def _clip(text: str) -> str:
+    text = text.translate(_CONTROL)
+    return text if len(text) <= MAX_PART else text[: MAX_PART - 3] + "..."
+
+
+def _one_line(p: Problem) -> Problem:
+    """The last guard of the one-line format: no control characters, no flood of text."""
+    parts = (p.key_path, p.message, p.expected)
+    clipped = tuple(_clip(part) for part in parts)
+    return p if clipped == parts else Problem(p.mark, *clipped)
+
+
 def suggest(word: str, choices: Iterable[str], what: str = "one of") -> str:
     """'did you mean X?' when something is close, else the list of valid choices."""
-    options = sorted(choices)
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]!r}?"
+    options = _sorted_options(choices)
+    close = closest(word, options)
+    if close is not None:
+        return f"did you mean {excerpt(close)}?"
     if not options:
         return f"expected {what}, but none are defined"
-    shown = ", ".join(options[:12]) + (", ..." if len(options) > 12 else "")
-    return f"expected {what}: {shown}"
+    shown = ", ".join(excerpt(o) if key_text(o) != o else o for o in options[:12])
+    return f"expected {what}: {shown}" + (", ..." if len(options) > 12 else "")
+
+
+SUGGEST_BUDGET = 300_000  # comparisons per show (about 1 s): past that, no "did you mean"
+_suggest_budget = SUGGEST_BUDGET
+_CLOSEST: dict[tuple[str, int], tuple[tuple[str, ...], str | None]] = {}
+
+
+def closest(word: str, options: tuple[str, ...]) -> str | None:
+    """The most similar option (difflib ratio >= 0.6); on a tie the first in sorted order, so
+    'parl' suggests 'par1', not 'par2'. A mistake repeated in many places is worked out once;
+    in a long list only options of about the same length are compared, and a show gets a
+    budget of comparisons (a hostile file must not make this quadratic)."""
+    global _suggest_budget
+    key = (word, id(options))  # a tuple's hash is not kept: hashing 10,000 names each time is not
+    known = _CLOSEST.get(key)
+    if known is not None and known[0] is options:
+        return known[1]
+    if len(word) > 64 or _suggest_budget <= 0:
+        return None
+    compared = options
+    if len(options) > 500:
+        compared = tuple(o for o in options if abs(len(o) - len(word)) <= 2)[:2000]
+    _suggest_budget -= len(options) // 10 + len(compared)  # filtering costs too
+    if len(_CLOSEST) > 4096:
+        _CLOSEST.clear()
+    best = _most_similar(word, compared)
+    _CLOSEST[key] = (options, best)  # holding `options` keeps its id its own
+    return best
+
+
+_SORTED: dict[int, tuple[object, tuple[str, ...]]] = {}
+
+
+def _sorted_options(choices: Iterable[str]) -> tuple[str, ...]:
+    """Sorted choices, sorted once per collection (the fixtures of a show are asked about
+    at every unknown name)."""
+    known = _SORTED.get(id(choices))
+    if known is not None and known[0] is choices and len(known[1]) == len(choices):  # type: ignore[arg-type]
+        return known[1]
+    options = tuple(sorted(choices))
+    if isinstance(choices, dict | set | frozenset | tuple):
+        if len(_SORTED) > 256:
+            _SORTED.clear()
+        _SORTED[id(choices)] = (choices, options)
+    return options
+
+
+def _most_similar(word: str, options: tuple[str, ...]) -> str | None:
+    matcher = difflib.SequenceMatcher(b=word)
+    best, best_ratio = None, 0.6
+    for option in options:
+        matcher.set_seq1(option)
+        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+            continue
+        ratio = matcher.ratio()
+        if ratio > best_ratio or (ratio == best_ratio and best is None):
+            best, best_ratio = option, ratio
+    return best
 
 
 def mapping(
@@ -86,16 +176,22 @@ def mapping(
         return None
     assert isinstance(node.children, dict)
     known = {}
-    meant = set()  # keys an unknown key was probably meant to be: not also reported missing
+    misspelt = {}  # a close unknown key stands in for a known key that is not written
     for name, child in node.children.items():
         if name in allowed:
             known[name] = child
             continue
-        hint = suggest(name, allowed)
+        meant = closest(name, tuple(sorted(allowed)))
+        hint = f"did you mean {meant!r}?" if meant else suggest(name, allowed)
         out.error(child.where, child.path, f"unknown key {quoted_key(name)}", hint)
-        meant.add(hint.removeprefix("did you mean ").strip("'?"))
+        if meant is not None and meant not in node.children:
+            misspelt.setdefault(meant, child)
+    # One mistake, one line: `fixture:` for `fixtures:` is read as `fixtures:` (its own
+    # problems still count), so it is neither "missing" nor the cause of an error at every
+    # use of a fixture.
+    known.update(misspelt)
     for name in required:
-        if name not in known and name not in meant:
+        if name not in known:
             out.at_entry(node, f"missing key {name!r}", f"'{name}:' in this mapping")
     return known
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
+from cuenode.paths import EXAMPLES_DIR
 from cuenode.show.model import FixtureType, ParamDef
 from cuenode.show.schema import (
     Problems,
@@ -17,12 +21,13 @@ from cuenode.show.schema import (
     seen_at,
     suggest,
 )
-from cuenode.show.values import parse_int, parse_level, parse_text
-from cuenode.show.yaml import YNode, describe, load_yaml, read_text
+from cuenode.show.values import NAME_RE, parse_int, parse_level, parse_text
+from cuenode.show.yaml import TooLarge, YNode, describe, excerpt, load_yaml, read_limited
 
 TYPE_KEYS = ("channels", "defaults", "footprint", "label")
 FIXTURE_KEYS = ("type", "address", "defaults")
 LIBRARY_KEYS = ("fixture_types",)
+T = TypeVar("T")
 CHANNEL_EXPECTED = "a channel number 1-512, or [coarse, fine] for a 16-bit parameter"
 
 
@@ -40,32 +45,98 @@ class FixtureDraft:
 # --- include -------------------------------------------------------------------------------
 
 
+MAX_LIBRARY_BYTES = 1_000_000  # a fixture library is a few KB; this is far beyond any
+LIBRARY_PATH_ENV = "CUENODE_LIBRARY_PATH"
+INCLUDE_EXPECTED = "a fixture library file in the show's folder or on the library path"
+
+
+def library_path() -> list[Path]:
+    """Folders an include may come from besides the show's own folder: those in
+    $CUENODE_LIBRARY_PATH (separated by ':'), then the bundled examples/fixtures."""
+    folders = [Path(p) for p in os.environ.get(LIBRARY_PATH_ENV, "").split(os.pathsep) if p]
+    return [*folders, EXAMPLES_DIR / "fixtures"]
+
+
 def load_includes(out: Problems, node: YNode, base: Path) -> list[YNode]:
-    """The `fixture_types` section of every included library file, in include order."""
+    """The `fixture_types` section of every included library file, in include order.
+
+    `base` is the show's folder. An include names a file relative to it (or an absolute
+    path), or a file in a library folder (`library_path()`); the file must be a regular file
+    of at most MAX_LIBRARY_BYTES inside the show's folder or a library folder, not the show
+    itself, and included once. When one cannot be read, `out.types_incomplete` is set: the
+    types it would have defined are then not reported unknown at every fixture."""
     sections = []
     paths = (
         [node]
         if isinstance(node.value, str)
         else items(out, node, "a list of fixture library files, e.g. [fixtures/generic.yaml]")
     )
+    seen: dict[Path, YNode] = {}
     for entry in paths:
         if not isinstance(entry.value, str) or not entry.value.strip():
             out.at(entry, f"is {describe(entry.value)}", "a file path relative to this show file")
+            out.types_incomplete = True
             continue
-        section = _load_library(out, entry, Path(os.path.normpath(base / entry.value.strip())))
-        if section is not None:
+        section = _load_library(out, entry, base, seen)
+        if section is None:
+            out.types_incomplete = True
+        else:
             sections.append(section)
     return sections
 
 
-def _load_library(out: Problems, entry: YNode, path: Path) -> YNode | None:
+def _find_library(name: str, base: Path) -> Path:
+    """Where an include points: relative to the show's folder if it is there, else in the
+    first library folder that has it (else the show's folder, to say it is missing)."""
+    here = Path(os.path.normpath(base / name))
+    if os.path.isabs(name) or os.path.lexists(here):
+        return here
+    for folder in library_path():
+        there = Path(os.path.normpath(folder / name))
+        if os.path.lexists(there):
+            return there
+    return here
+
+
+def _library_problem(path: Path, base: Path, show: Path, seen: dict[Path, YNode]) -> str | None:
+    """What makes `path` unusable as an include, or None."""
+    if not os.path.lexists(path):
+        return f"no such file: {excerpt(str(path), 120)}"
+    real = path.resolve()
+    if real == show:
+        return "includes the show itself (a library holds only fixture_types:)"
+    if real in seen:
+        return f"{excerpt(str(path), 120)} is already included at line {seen[real].mark.line}"
+    roots = [base.resolve(), *(folder.resolve() for folder in library_path())]
+    if not any(real.is_relative_to(root) for root in roots):
+        return f"{excerpt(str(path), 120)} is outside the show's folder and the library path"
     try:
-        text = read_text(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "cannot be read"
-        if isinstance(exc, FileNotFoundError | IsADirectoryError):
-            reason = "no such file"
-        out.at(entry, f"{reason}: {path}", "a fixture library file, relative to this show file")
+        info = real.stat()
+    except OSError as exc:
+        return f"{excerpt(str(path), 120)} cannot be read ({exc.strerror})"
+    if stat.S_ISDIR(info.st_mode):
+        return f"{excerpt(str(path), 120)} is a folder, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{excerpt(str(path), 120)} is not a regular file"
+    return None
+
+
+def _load_library(out: Problems, entry: YNode, base: Path, seen: dict[Path, YNode]) -> YNode | None:
+    path = _find_library(entry.value.strip(), base)
+    show = Path(entry.mark.path).resolve()
+    wrong = _library_problem(path, base, show, seen)
+    if wrong is None:
+        seen[path.resolve()] = entry
+        try:
+            text = read_limited(path, MAX_LIBRARY_BYTES)
+        except TooLarge:
+            wrong = f"{excerpt(str(path), 120)} is larger than {MAX_LIBRARY_BYTES:,} bytes"
+        except UnicodeDecodeError:
+            wrong = f"{excerpt(str(path), 120)} is not UTF-8 text"
+        except OSError as exc:
+            wrong = f"{excerpt(str(path), 120)} cannot be read ({exc.strerror})"
+    if wrong is not None:
+        out.at(entry, wrong, f"expected {INCLUDE_EXPECTED} ({LIBRARY_PATH_ENV})")
         return None
     out.add_file(str(path))
     root, yaml_problems = load_yaml(text, str(path))
@@ -93,7 +164,9 @@ def parse_types(out: Problems, sections: list[YNode]) -> dict[str, FixtureType |
                 )
                 continue
             defs[name] = definition
-    return {name: parse_type(out, name, node) for name, node in defs.items()}
+    types = {name: parse_type(out, name, node) for name, node in defs.items()}
+    _stand_ins(types)
+    return types
 
 
 def parse_type(out: Problems, name: str, node: YNode) -> FixtureType | None:
@@ -196,7 +269,17 @@ def parse_fixtures(
     found: dict[str, FixtureDraft | None] = {}
     for name, fnode in entries(out, node, "a mapping of fixture name -> fixture").items():
         found[name] = _parse_fixture(out, name, fnode, types)
+    _stand_ins(found)
     return found
+
+
+def _stand_ins(found: dict[str, T | None]) -> None:
+    """A name spoilt by an invisible character ('par\u200b1') is reported where it is
+    defined; its uses, written plainly ('par1'), are not reported again as unknown."""
+    for name in list(found):
+        visible = "".join(c for c in name if c.isprintable() and unicodedata.category(c) != "Cf")
+        if visible != name and NAME_RE.match(visible.strip()):
+            found.setdefault(visible.strip(), None)
 
 
 def _parse_fixture(
@@ -236,9 +319,11 @@ def _fixture_type(
         out.at(node, f"is {describe(node.value)}", "the name of a fixture type")
         return None
     if node.value not in types:
+        if out.types_incomplete:  # probably defined in the library that could not be read
+            return None
         out.at(
             node,
-            f"unknown fixture type {node.value!r}",
+            f"unknown fixture type {excerpt(node.value)}",
             suggest(node.value, types, "a type from fixture_types or an included library"),
         )
         return None

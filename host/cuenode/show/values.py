@@ -15,7 +15,7 @@ from typing import Any
 
 from cuefw import eventlog
 
-from cuenode.show.yaml import describe
+from cuenode.show.yaml import describe, excerpt
 
 MAX_TIME_MS = 3_600_000  # 1 h: longer fades/follows are almost surely a typo (ms given as s)
 MAX_CUE = 99_999_999  # cue 99999.999 in thousandths
@@ -135,14 +135,14 @@ def _parse_level(value: Any, max_value: int) -> int:
         if pct is None:
             raise BadValue(f"{describe(value)} is not a level", expected)
         if not 0 <= pct <= 100:
-            raise BadValue(f"{value.strip()} is out of range", expected)
+            raise BadValue(f"{_show(value)} is out of range", expected)
         return int((pct * max_value / 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and 0 <= value <= max_value:
-            raise BadValue(f"{value} is not a whole number", expected)
+            raise BadValue(f"{_show(value)} is not a whole number", expected)
         raise BadValue(f"{describe(value)} is not a level", expected)
     if not 0 <= value <= max_value:
-        raise BadValue(f"{value} is out of range", expected)
+        raise BadValue(f"{_show(value)} is out of range", expected)
     return value
 
 
@@ -169,7 +169,7 @@ def parse_int(value: Any, lo: int, hi: int, expected: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadValue(f"{describe(value)} is not a whole number", expected)
     if not lo <= value <= hi:
-        raise BadValue(f"{value} is out of range", expected)
+        raise BadValue(f"{_show(value)} is out of range", expected)
     return value
 
 
@@ -205,10 +205,12 @@ def check_name(name: str, what: str) -> None:
     """Names of fixtures, types, parameters, nodes and relays: they appear in `a.b` keys."""
     if not NAME_RE.match(name):
         raise BadValue(
-            f"{name!r} is not a valid {what} name",
+            f"{excerpt(name)} is not a valid {what} name",
             "1-32 letters, digits, '_' or '-' (no dots or spaces), not starting with '-'",
         )
 
 
 def _show(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else str(value)
+    """A value as written, for 'X is out of range': at most 40 characters of it."""
+    text = value.strip() if isinstance(value, str) else excerpt(value)
+    return text if len(text) <= 40 else f"{text[:37]}... ({len(text):,} characters)"

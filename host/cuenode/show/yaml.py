@@ -8,31 +8,70 @@ point at the exact spot in the file.
 from __future__ import annotations
 
 import datetime
+import math
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import ComposerError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.tag import Tag
 
 from cuenode.show.model import Mark, Problem
 
 
-@dataclass
 class YNode:
-    """One value from the file: a mapping (dict of YNode), a list of YNode, or a plain scalar."""
+    """One value from the file: a mapping (dict of YNode), a list of YNode, or a plain scalar.
 
-    value: Any
-    mark: Mark  # where the value starts
-    path: str  # key path from the top of the file, e.g. "fixtures.spot1.address"
-    key_mark: Mark | None = None  # for a mapping entry: where its key is written
-    children: dict[str, YNode] | list[YNode] | None = field(default=None, repr=False)
+    Slotted, and its key path is worked out only when asked for (from its parent and key):
+    a 10 MB show has about a million of them."""
+
+    __slots__ = ("value", "mark", "key_mark", "children", "_path", "_parent", "_key")
+
+    def __init__(
+        self,
+        value: Any,
+        mark: Mark,
+        path: str | None,
+        key_mark: Mark | None = None,
+        children: dict[str, YNode] | list[YNode] | None = None,
+        parent: YNode | None = None,
+        key: str | int | None = None,
+    ) -> None:
+        self.value = value
+        self.mark = mark  # where the value starts
+        self.key_mark = key_mark  # for a mapping entry: where its key is written
+        self.children = children
+        self._path = path  # None: worked out from parent and key when asked
+        self._parent = parent
+        self._key = key
+
+    @property
+    def path(self) -> str:
+        """Key path from the top of the file, e.g. "fixtures.spot1.address"."""
+        if self._path is None:
+            parent = self._parent.path if self._parent is not None else ""
+            key = self._key
+            if self._parent is None and not key:
+                self._path = ""  # the top of the file
+                return ""
+            self._path = (
+                f"{parent}[{key}]" if isinstance(key, int) else child_path(parent, key or "")
+            )
+        return self._path
 
     @property
     def where(self) -> Mark:
@@ -46,6 +85,9 @@ class YNode:
     @property
     def is_list(self) -> bool:
         return isinstance(self.children, list)
+
+    def __repr__(self) -> str:
+        return f"YNode({excerpt(self.value)}, {self.mark}, {self.path!r})"
 
 
 PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}\Z")
@@ -76,25 +118,22 @@ def load_yaml(text: str, path: str) -> tuple[YNode | None, list[Problem]]:
     too_deep = _nesting_problem(text, path)
     if too_deep is not None:
         return None, [too_deep]
-    yaml = _yaml()
+    parser = None
     try:
-        root = yaml.compose(text)
+        _, parser = _yaml().get_constructor_parser(text)
+        builder = _Builder(path, parser)
+        return builder.document(), builder.problems
     except MarkedYAMLError as exc:
         return None, [_syntax_problem(exc, path, text)]
     except ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
         return None, [_reader_problem(exc, text, path)]
+    except _Refused as exc:
+        return None, [exc.problem]
     except YAMLError as exc:  # no mark: cannot do better than the top of the file
-        what = " ".join(str(exc).split())  # one line, whatever the library wrote
+        what = excerpt(" ".join(str(exc).split()), 200)  # one line, whatever the library wrote
         return None, [
             Problem(Mark(path, 1, 1), "(file)", f"YAML error: {what}", "expected valid YAML")
         ]
-    if root is None:  # an empty document
-        return YNode(None, Mark(path, 1, 1), ""), []
-    builder = _Builder(path, yaml.constructor)
-    try:
-        return builder.wrap(root, "", None), builder.problems
-    except MarkedYAMLError as exc:  # a scalar that does not construct, e.g. a bad timestamp
-        return None, [_syntax_problem(exc, path)]
     except RecursionError:  # _nesting_problem should have caught it first
         return None, [
             Problem(
@@ -104,58 +143,417 @@ def load_yaml(text: str, path: str) -> tuple[YNode | None, list[Problem]]:
                 "expected a show nested a few levels deep",
             )
         ]
+    finally:
+        if parser is not None:
+            parser.dispose()
 
 
-class _Resolver12(VersionedResolver):
-    """ruamel's YAML 1.2 rules for plain scalars, with the rule table and the Tag objects
-    looked up once instead of per scalar (per-scalar lookups were half the parse time)."""
+# Aliases (*name) may stand for at most this many values in all (each alias counts every
+# value it repeats, nested aliases included), beyond the number of values written in the
+# file: a "billion laughs" file of a few lines would otherwise expand to billions of values.
+ALIAS_BUDGET = 100_000
 
-    _rules: dict[str | None, list[tuple[Tag, re.Pattern[str]]]] | None = None
-    _seen: dict[str, Tag] = {}  # plain scalar text -> its tag: keys and levels repeat a lot
+TAG_EXPECTED = "expected plain values, without tags"
+MAX_NUMBER_CHARS = 30  # a longer number is a mistake (and Python refuses 4,300+ digit ints)
 
-    @property
-    def processing_version(self) -> tuple[int, int]:
-        return (1, 2)
+_CORE_SCALAR = re.compile(
+    r"(?P<null>~|null|Null|NULL|)"
+    r"|(?P<bool>true|True|TRUE|false|False|FALSE)"
+    r"|(?P<int>[-+]?[0-9]+)"
+    r"|(?P<oct>0o[0-7]+)"
+    r"|(?P<hex>0x[0-9a-fA-F]+)"
+    r"|(?P<float>[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)"
+    r"|(?P<inf>[-+]?\.(?:inf|Inf|INF))"
+    r"|(?P<nan>\.(?:nan|NaN|NAN))"
+)
+_TAG_KINDS = {
+    "tag:yaml.org,2002:null": ("null",),
+    "tag:yaml.org,2002:bool": ("bool",),
+    "tag:yaml.org,2002:int": ("int", "oct", "hex"),
+    "tag:yaml.org,2002:float": ("float", "inf", "nan", "int"),
+}
+_STR_TAGS = frozenset(("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp", "!"))
+_COLLECTION_TAGS = frozenset(("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "!"))
 
-    def _table(self) -> dict[str | None, list[tuple[Tag, re.Pattern[str]]]]:
-        if _Resolver12._rules is None:  # ruamel's lazily compiled regexps, compiled for real
-            _Resolver12._rules = {
-                first: [(Tag(suffix=tag), re.compile(rx.pattern, rx.flags)) for tag, rx in rules]
-                for first, rules in self.versioned_resolver.items()
+
+def _short_tag(tag: str) -> str:
+    """'tag:yaml.org,2002:set' -> '!!set', as it is written in the file."""
+    return "!!" + tag[18:] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _core_value(kind: str, text: str) -> Any:
+    """A plain scalar's value by the YAML 1.2 core schema (no `1_000`, no `yes`, no dates)."""
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return text[0] in "tT"
+    if kind == "int":
+        return int(text)
+    if kind == "oct":
+        return int(text[2:], 8)
+    if kind == "hex":
+        return int(text[2:], 16)
+    if kind == "nan":
+        return math.nan
+    if kind == "inf":
+        return -math.inf if text[0] == "-" else math.inf
+    return float(text)
+
+
+class _Refused(Exception):
+    """The file is refused as a whole: its one problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+_new_mark = tuple.__new__  # Mark(...) without NamedTuple's Python-level __new__: a million calls
+_PLAIN_SEEN: dict[str, tuple[str, Any]] = {}  # plain scalar text -> (kind, value): text repeats
+
+
+class _Builder:
+    """YAML parser events -> YNodes, in one pass (no intermediate node tree: that tree and
+    its marks were most of the time and memory of loading a big show)."""
+
+    def __init__(self, path: str, parser: Any) -> None:
+        self.path = path
+        self.get = parser.get_event
+        self.problems: list[Problem] = []
+        self.anchors: dict[str, YNode] = {}
+        self.written = 0  # values written in the file so far
+        self.flow_depth = 0  # [ and { open around the value being built
+        self.repeated = 0  # values repeated by aliases so far
+
+    def mark(self, event: Any) -> Mark:
+        m = event.start_mark
+        return _new_mark(Mark, (self.path, m.line + 1, m.column + 1))
+
+    def document(self) -> YNode | None:
+        self.get()  # stream start
+        event = self.get()
+        if isinstance(event, StreamEndEvent):
+            return YNode(None, Mark(self.path, 1, 1), "")  # an empty file
+        root = self.node(self.get(), None, "", None)
+        self.get()  # document end
+        event = self.get()
+        if not isinstance(event, StreamEndEvent):
+            raise ComposerError(
+                "expected a single document in the stream",
+                None,
+                "but found another document",
+                event.start_mark,
+            )
+        return root
+
+    def node(
+        self, event: Any, parent: YNode | None, key: str | int, key_mark: Mark | None
+    ) -> YNode:
+        kind = type(event)
+        before = len(self.problems)
+        if kind is ScalarEvent:
+            made = self.scalar(event, key_mark)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            made = self.collection(event, _placed(self.mark(event), key_mark, parent, key))
+        else:  # an alias
+            return self.alias(event, parent, key, key_mark)
+        self.written += 1
+        made._parent, made._key = parent, key
+        if len(self.problems) != before:
+            self.place(before, made.path)
+        anchor = event.anchor
+        if anchor is not None:
+            self.anchors[anchor] = made
+        return made
+
+    def place(self, start: int, path: str) -> None:
+        """Give the problems found since `start` without a key path (scalar values) `path`."""
+        for i in range(start, len(self.problems)):
+            if not self.problems[i].key_path:
+                self.problems[i] = replace(self.problems[i], key_path=path or "(top level)")
+
+    def scalar(self, event: Any, key_mark: Mark | None) -> YNode:
+        mark = self.mark(event)
+        text = event.value
+        if text == "" and not event.style and key_mark is not None:
+            mark = key_mark  # an empty value: libyaml and the pure parser place it apart
+        made = YNode(self.scalar_value(event, mark), mark, "", key_mark)
+        made._path = None
+        return made
+
+    def scalar_value(self, event: Any, mark: Mark) -> Any:
+        text = event.value
+        tag = None if event.ctag is None else event.tag
+        if tag is None and event.implicit[0]:  # plain: resolved by the core schema
+            seen = _PLAIN_SEEN.get(text)
+            if seen is None:
+                seen = self.resolve(text, mark)
+            return seen[1]
+        if tag is None or tag in _STR_TAGS:
+            return text
+        if tag in _TAG_KINDS:
+            match = _CORE_SCALAR.fullmatch(text)
+            if match is not None and match.lastgroup in _TAG_KINDS[tag]:
+                return _core_value(match.lastgroup, text)
+            self.problem(
+                mark,
+                f"{describe(text)} is not a valid {_short_tag(tag)}",
+                "expected a value of that type, or no tag",
+            )
+            return text
+        self.problem(
+            mark,
+            f"unsupported YAML tag {excerpt(_short_tag(tag))}",
+            "expected plain values, without tags",
+        )
+        return text
+
+    def resolve(self, text: str, mark: Mark) -> tuple[str, Any]:
+        match = _CORE_SCALAR.fullmatch(text) if len(text) < 10_000 else None
+        if match is not None and len(text) > MAX_NUMBER_CHARS:  # also keeps int() quick
+            self.problem(
+                mark,
+                f"a number of {len(text):,} characters is too long",
+                f"expected a number of at most {MAX_NUMBER_CHARS} characters",
+            )
+            return ("str", text)
+        if len(text) >= 80:
+            return ("str", text)  # long texts are mostly unique: not remembered
+        if match is None:
+            seen = ("str", text)  # keys and words repeat a lot: one shared string each
+        else:
+            kind = match.lastgroup or "str"
+            seen = (kind, _core_value(kind, text))
+        if len(_PLAIN_SEEN) > 100_000:  # bounded, whatever a process loads
+            _PLAIN_SEEN.clear()
+        _PLAIN_SEEN[text] = seen
+        return seen
+
+    def problem(self, mark: Mark, message: str, expected: str = "") -> None:
+        # key paths are filled in by Problems later: a builder problem is placed by its mark
+        self.problems.append(Problem(mark, "", message, expected))
+
+    def collection_tag(self, event: Any) -> None:
+        tag = event.tag
+        if tag is not None and tag not in _COLLECTION_TAGS:
+            self.problem(
+                self.mark(event),
+                f"unsupported YAML tag {excerpt(_short_tag(tag))}",
+                TAG_EXPECTED,
+            )
+
+    def collection(self, event: Any, made: YNode) -> YNode:
+        flow = bool(event.flow_style)
+        if flow:
+            self.flow_depth += 1
+            if self.flow_depth > MAX_FLOW_DEPTH:
+                raise _Refused(
+                    Problem(
+                        made.mark,
+                        "(file)",
+                        f"brackets nested more than {MAX_FLOW_DEPTH} deep",
+                        "expected a show nested a few levels deep",
+                    )
+                )
+        if type(event) is MappingStartEvent:
+            self.mapping(event, made)
+        else:
+            self.sequence(event, made)
+        if flow:
+            self.flow_depth -= 1
+        return made
+
+    def sequence(self, event: Any, made: YNode) -> YNode:
+        self.collection_tag(event)
+        items: list[YNode] = []
+        made.children = items
+        get = self.get
+        event = get()
+        while type(event) is not SequenceEndEvent:
+            items.append(self.node(event, made, len(items), None))
+            event = get()
+        made.value = [item.value for item in items]
+        return made
+
+    def mapping(self, event: Any, made: YNode) -> YNode:
+        self.collection_tag(event)
+        children: dict[str, YNode] = {}
+        made.children = children
+        merged: list[tuple[str, YNode]] = []  # entries from `<<: *anchor` merge keys
+        get, path, seen = self.get, self.path, _PLAIN_SEEN
+        event = get()
+        while type(event) is not MappingEndEvent:
+            m = event.start_mark
+            kmark = _new_mark(Mark, (path, m.line + 1, m.column + 1))
+            plain = type(event) is ScalarEvent and event.ctag is None and event.implicit[0]
+            if plain and event.value == "<<":
+                merged += self.merge_sources(get(), made)
+                event = get()
+                continue
+            known = seen.get(event.value) if plain else None
+            if known is not None and known[0] == "str":  # the usual key: seen before
+                name = known[1]
+                self.written += 1
+            else:
+                name = self.key(event, kmark, made)
+            event = get()
+            if name in children:
+                self.duplicate(kmark, made, name, children[name].where)
+                self.skip(event)
+            elif (  # the usual value: a plain scalar seen before (quick path, same result)
+                type(event) is ScalarEvent
+                and event.ctag is None
+                and event.anchor is None
+                and event.implicit[0]
+                and event.value
+                and (known := seen.get(event.value)) is not None
+            ):
+                m = event.start_mark
+                vmark = _new_mark(Mark, (path, m.line + 1, m.column + 1))
+                children[name] = YNode(known[1], vmark, None, kmark, None, made, name)
+                self.written += 1
+            else:
+                children[name] = self.node(event, made, name, kmark)
+            event = get()
+        for name, source in merged:  # keys written in the mapping itself win
+            if name not in children:
+                children[name] = self.repeat(source, made, name, source.key_mark)
+        made.value = {k: v.value for k, v in children.items()}
+        return made
+
+    def key(self, event: Any, mark: Mark, parent: YNode) -> str:
+        """A mapping key as text (a key that is itself a list or mapping reads as '?')."""
+        if type(event) is ScalarEvent:
+            self.written += 1
+            before = len(self.problems)
+            value = self.scalar_value(event, mark)
+            if len(self.problems) != before:
+                self.place(before, parent.path)
+            return value if type(value) is str else _key_text(value)
+        self.skip(event)
+        return "?"
+
+    def skip(self, event: Any) -> None:
+        """Read past a value that is not kept (a repeated key's): still checked for syntax."""
+        depth = 0
+        while True:
+            kind = type(event)
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                depth += 1
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                depth -= 1
+            elif kind is AliasEvent and event.anchor not in self.anchors:
+                self.undefined(event)
+            if depth == 0:
+                return
+            event = self.get()
+
+    def merge_sources(self, event: Any, parent: YNode) -> list[tuple[str, YNode]]:
+        source = self.node(event, parent, "<<", self.mark(event))
+        sources = source.children if isinstance(source.children, list) else [source]
+        entries: list[tuple[str, YNode]] = []
+        for item in sources:
+            if isinstance(item.children, dict):
+                entries += item.children.items()
+            else:
+                self.problems.append(
+                    Problem(
+                        item.mark,
+                        child_path(parent.path, "<<"),
+                        "a merge key (<<) needs a mapping",
+                        "expected <<: *anchor of a mapping",
+                    )
+                )
+        return entries
+
+    def alias(
+        self, event: Any, parent: YNode | None, key: str | int, key_mark: Mark | None
+    ) -> YNode:
+        target = self.anchors.get(event.anchor)
+        if target is None:
+            self.undefined(event)
+        assert target is not None
+        budget = self.written + ALIAS_BUDGET - self.repeated
+        if _size(target, budget) > budget:
+            raise _Refused(
+                Problem(
+                    self.mark(event),
+                    "(file)",
+                    f"alias *{excerpt(event.anchor, 32)[1:-1]} repeats too much: aliases may "
+                    f"stand for at most {ALIAS_BUDGET:,} values more than the file writes",
+                    "expected a show without deeply nested aliases (a 'billion laughs' file?)",
+                )
+            )
+        return self.repeat(target, parent, key, key_mark)
+
+    def undefined(self, event: Any) -> None:
+        raise ComposerError(
+            None, None, f"found undefined alias {excerpt(event.anchor, 32)}", event.start_mark
+        )
+
+    def repeat(
+        self, source: YNode, parent: YNode | None, key: str | int, key_mark: Mark | None
+    ) -> YNode:
+        """A copy of an anchored value at a new place (marks stay where it is written)."""
+        self.repeated += 1
+        made = YNode(source.value, source.mark, "", key_mark)
+        made._path, made._parent, made._key = None, parent, key
+        if isinstance(source.children, dict):
+            made.children = {
+                k: self.repeat(c, made, k, c.key_mark) for k, c in source.children.items()
             }
-        return _Resolver12._rules
+        elif isinstance(source.children, list):
+            made.children = [self.repeat(c, made, i, None) for i, c in enumerate(source.children)]
+        return made
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not ScalarNode or not implicit[0]:
-            return super().resolve(kind, value, implicit)
-        seen = _Resolver12._seen
-        tag = seen.get(value)
-        if tag is None:
-            if len(seen) > 100_000:  # bounded, whatever a process loads
-                seen.clear()
-            tag = seen[value] = self._resolve_plain(value)
-        return tag
+    def duplicate(self, mark: Mark, parent: YNode, name: str, first: Mark) -> None:
+        self.problems.append(
+            Problem(
+                mark,
+                child_path(parent.path, name),
+                f"duplicate key {quoted_key(name)} (first at line {first.line})",
+                "expected each key once in a mapping",
+            )
+        )
 
-    def _resolve_plain(self, value: str) -> Tag:
-        table = self._table()
-        for rules in (table.get(value[:1], ()), table.get(None, ())):
-            for tag, regexp in rules:
-                if regexp.match(value):
-                    return tag
-        return self.DEFAULT_SCALAR_TAG
+
+def _placed(mark: Mark, key_mark: Mark | None, parent: YNode | None, key: str | int) -> YNode:
+    """A new, still empty YNode that already knows its place (so its path can be asked)."""
+    made = YNode(None, mark, "", key_mark)
+    made._path, made._parent, made._key = None, parent, key
+    return made
+
+
+def _size(node: YNode, limit: int) -> int:
+    """Values in a subtree, counting stops a little past `limit` (so a bomb is cheap)."""
+    count, stack = 0, [node]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        children = item.children
+        if isinstance(children, dict):
+            stack.extend(children.values())
+        elif isinstance(children, list):
+            stack.extend(children)
+    return count
 
 
 MAX_FLOW_DEPTH = 64
 MAX_INDENT = 200
-_QUOTED_OR_COMMENT = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|#[^\n]*""")
-_BRACKET = re.compile(r"[\[\]{}]")
 # more than MAX_INDENT leading spaces and block "- " / "? " indicators on one line
+# a line that starts with more than MAX_INDENT of ' ', '-', '?': found fast (literal '\n' first)
+_MAYBE_TOO_INDENTED = re.compile(r"\n[ ?-]{" + str(MAX_INDENT + 1) + "}")
 _TOO_INDENTED = re.compile(r"^(?: |-(?= |$)|\?(?= )){" + str(MAX_INDENT + 1) + "}", re.M)
 
 
 def _nesting_problem(text: str, path: str) -> Problem | None:
-    """Absurdly deep nesting would overflow the parser's C stack (a crash, not an error) or
-    Python's recursion limit: refuse it first. No show needs more than a few levels."""
+    """Absurdly deep indentation is refused before parsing (no show needs more than a few
+    levels, and the parser and Python's recursion limit should never meet such a file).
+    Brackets nested too deep are refused while building (`_Builder.node`)."""
+    if _MAYBE_TOO_INDENTED.search("\n" + text[: MAX_INDENT + 1]) is None and (
+        _MAYBE_TOO_INDENTED.search(text) is None  # quick: only lines that could be too deep
+    ):
+        return None
     deep = _TOO_INDENTED.search(text)
     if deep is not None:
         return _position_problem(
@@ -165,20 +563,6 @@ def _nesting_problem(text: str, path: str) -> Problem | None:
             f"indented more than {MAX_INDENT} columns",
             "expected a show nested a few levels deep",
         )
-    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
-        return None
-    plain = _QUOTED_OR_COMMENT.sub(lambda m: " " * len(m.group()), text)
-    depth = 0
-    for bracket in _BRACKET.finditer(plain):
-        depth += 1 if bracket.group() in "[{" else -1
-        if depth > MAX_FLOW_DEPTH:
-            return _position_problem(
-                text,
-                bracket.start(),
-                path,
-                f"brackets nested more than {MAX_FLOW_DEPTH} deep",
-                "expected a show nested a few levels deep",
-            )
     return None
 
 
@@ -202,19 +586,15 @@ def _position_problem(text: str, index: int, path: str, message: str, expected: 
 
 @cache
 def _yaml() -> YAML:
-    """The safe loader: libyaml's C parser (ruamel.yaml.clib) when installed, YAML 1.2 rules
-    (so `on`/`off`/`yes` are text). Composing nodes keeps every line/column mark and is far
-    faster than the round-trip loader, which matters for 1,000-cue shows."""
-    yaml = YAML(typ="safe")
-    yaml.Resolver = _Resolver12
-    return yaml
+    """The parser: libyaml's C parser (ruamel.yaml.clib) when installed. Only its events are
+    used (with their line/column marks); values are resolved here by the YAML 1.2 core schema
+    (so `on`/`off`/`yes` are text, `1_0` is text)."""
+    return YAML(typ="safe")
 
 
 def pure_python_yaml() -> YAML:
     """The same loader on ruamel's pure-Python parser (for comparisons and benchmarks)."""
-    yaml = YAML(typ="safe", pure=True)
-    yaml.Resolver = _Resolver12
-    return yaml
+    return YAML(typ="safe", pure=True)
 
 
 def _syntax_problem(exc: MarkedYAMLError, path: str, text: str = "") -> Problem:
@@ -243,126 +623,12 @@ def _char_at(text: str, line: int, col: int) -> str:
     return lines[line - 1][col - 1]
 
 
-class _Builder:
-    """Composed YAML nodes -> YNodes (scalars constructed by ruamel's safe constructor)."""
-
-    def __init__(self, path: str, constructor: Any) -> None:
-        self.path = path
-        self.constructor = constructor
-        self.problems: list[Problem] = []
-
-    def mark(self, node: Node) -> Mark:
-        return Mark(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def wrap(self, node: Node, path: str, key_mark: Mark | None) -> YNode:
-        if isinstance(node, MappingNode):
-            return self._map(node, path, key_mark)
-        if isinstance(node, SequenceNode):
-            items = [self.wrap(item, f"{path}[{i}]", None) for i, item in enumerate(node.value)]
-            return YNode([item.value for item in items], self.mark(node), path, key_mark, items)
-        mark = self.mark(node)
-        if node.value == "" and not getattr(node, "style", None) and key_mark is not None:
-            mark = key_mark  # an empty value: libyaml and the pure parser place it apart
-        return YNode(self.scalar(node, path), mark, path, key_mark)
-
-    def scalar(self, node: Node, path: str) -> Any:
-        if node.ctag is _Resolver12.DEFAULT_SCALAR_TAG:
-            return str(node.value)
-        tag = node.tag
-        if tag == _STR_TAG:
-            return str(node.value)
-        if tag not in _VALUE_TAGS:  # !custom, !!binary, ...: keep the text, say it is odd
-            self.problems.append(
-                Problem(
-                    self.mark(node),
-                    path or "(top level)",
-                    f"unsupported YAML tag {tag!r}",
-                    "expected plain values, without tags",
-                )
-            )
-            return str(node.value)
-        return _plain(self.constructor.construct_object(node, deep=True))
-
-    def _map(self, node: MappingNode, path: str, key_mark: Mark | None) -> YNode:
-        children: dict[str, YNode] = {}
-        merged: list[tuple[Node, Node]] = []  # entries from `<<: *anchor` merge keys
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                merged += self._merge_sources(value_node, child_path(path, "<<"))
-                continue
-            name = (
-                _key_text(self.scalar(key_node, path)) if isinstance(key_node, ScalarNode) else "?"
-            )
-            kmark = self.mark(key_node)
-            if name in children:
-                self._duplicate(kmark, path, name, children[name].key_mark or kmark)
-                continue
-            children[name] = self.wrap(value_node, child_path(path, name), kmark)
-        for key_node, value_node in merged:  # keys written in the mapping itself win
-            name = (
-                _key_text(self.scalar(key_node, path)) if isinstance(key_node, ScalarNode) else "?"
-            )
-            if name not in children:
-                children[name] = self.wrap(value_node, child_path(path, name), self.mark(key_node))
-        values = {k: v.value for k, v in children.items()}
-        return YNode(values, self.mark(node), path, key_mark, children)
-
-    def _merge_sources(self, node: Node, path: str) -> list[tuple[Node, Node]]:
-        sources = node.value if isinstance(node, SequenceNode) else [node]
-        entries = []
-        for source in sources:
-            if isinstance(source, MappingNode):
-                entries += source.value
-            else:
-                self.problems.append(
-                    Problem(
-                        self.mark(source),
-                        path,
-                        "a merge key (<<) needs a mapping",
-                        "expected <<: *anchor of a mapping",
-                    )
-                )
-        return entries
-
-    def _duplicate(self, mark: Mark, path: str, name: str, first: Mark) -> None:
-        self.problems.append(
-            Problem(
-                mark,
-                child_path(path, name),
-                f"duplicate key {quoted_key(name)} (first at line {first.line})",
-                "expected each key once in a mapping",
-            )
-        )
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_VALUE_TAGS = frozenset(
-    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
-)
-
-
 def _key_text(key: Any) -> str:
     if key is None:
         return "null"
     if isinstance(key, bool):
         return "true" if key else "false"
     return str(key)
-
-
-def _plain(value: Any) -> Any:
-    """ruamel's scalar subclasses -> plain Python values (a tagged scalar stays text)."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, datetime.date):
-        return value
-    return str(getattr(value, "value", value))
 
 
 def describe(value: Any) -> str:
@@ -372,9 +638,9 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"{'true' if value else 'false'} (a yes/no value)"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return f"the number {excerpt(value)}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {excerpt(value)}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -382,6 +648,39 @@ def describe(value: Any) -> str:
     if isinstance(value, datetime.date):
         return f"the date {value}"
     return f"{value!r}"
+
+
+EXCERPT_CHARS = 40
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """A value as a problem line quotes it: text in quotes, at most `limit` characters (with
+    its full length when cut), control characters escaped, so no value can flood or break
+    the one-line format."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return repr(value[: limit - 3]) + f"... ({len(value):,} characters)"
+    if isinstance(value, bool) or value is None or not isinstance(value, int | float):
+        return excerpt(str(value), limit) if isinstance(value, datetime.date) else repr(value)
+    if isinstance(value, int) and value.bit_length() > 96:
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return str(value)
+
+
+class TooLarge(Exception):
+    """A file is larger than the reader allows."""
+
+
+def read_limited(path: Path, limit: int) -> str:
+    """The text of a file of at most `limit` bytes (never more is read, whatever the file
+    is); raises TooLarge, OSError or UnicodeDecodeError for the caller to report."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size  # read(n) sets aside n bytes: ask for what is there
+        data = f.read(min(size, limit) + 1 if size else limit + 1)  # 0: /proc and the like
+    if len(data) > limit:
+        raise TooLarge(path)
+    return data.decode("utf-8-sig")
 
 
 def read_text(path: Path) -> str:
