@@ -175,8 +175,8 @@ def mapping(
         )
         return None
     assert isinstance(node.children, dict)
-    known = {}
-    misspelt = {}  # a close unknown key stands in for a known key that is not written
+    known: dict[str, YNode] = {}
+    misspelt: dict[str, YNode] = {}  # a close unknown key stands in for a known key that is not written
     for name, child in node.children.items():
         if name in allowed:
             known[name] = child

@@ -100,8 +100,9 @@ def _find_library(name: str, base: Path) -> Path:
 
 def _library_problem(path: Path, base: Path, show: Path, seen: dict[Path, YNode]) -> str | None:
     """What makes `path` unusable as an include, or None."""
-    if not os.path.lexists(path):
-        return f"no such file: {excerpt(str(path), 120)}"
+    if not os.path.lexists(path):  # named as the show names it (no machine-specific prefix)
+        shown = os.path.relpath(path, base) if path.is_relative_to(base) else str(path)
+        return f"no such file: {excerpt(shown, 120)}"
     real = path.resolve()
     if real == show:
         return "includes the show itself (a library holds only fixture_types:)"
