@@ -31,7 +31,6 @@ from pathlib import Path
 from cuenode.paths import EXAMPLES_DIR
 from cuenode.show.load import load_show
 
-
 # The theatre show as it was written before groups and palettes (one level line per parameter):
 # the figures in docs/performance.md are per MB of that kind of YAML. (examples/theatre.yaml
 # now says the same in half the lines, so a MB of it holds about twice the show.)

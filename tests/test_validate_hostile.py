@@ -60,7 +60,7 @@ def test_the_library_path_is_searched(tmp_path: Path, monkeypatch: pytest.Monkey
     (lib / "dims.yaml").write_text("fixture_types:\n  dimmer: {channels: {dimmer: 1}}\n")
     show = show_with(here, "dims.yaml")
     assert problems_of(show) == [
-        f"2:11: include[0]: no such file: 'dims.yaml'; expected a fixture library file "
+        "2:11: include[0]: no such file: 'dims.yaml'; expected a fixture library file "
         "in the show's folder or on the library path (CUENODE_LIBRARY_PATH)"
     ]
     monkeypatch.setenv("CUENODE_LIBRARY_PATH", str(lib))

@@ -176,7 +176,8 @@ def mapping(
         return None
     assert isinstance(node.children, dict)
     known: dict[str, YNode] = {}
-    misspelt: dict[str, YNode] = {}  # a close unknown key stands in for a known key that is not written
+    # a close unknown key stands in for a known key that is not written
+    misspelt: dict[str, YNode] = {}
     for name, child in node.children.items():
         if name in allowed:
             known[name] = child
