@@ -346,7 +346,7 @@ def test_permission_denied_names_the_cause_and_the_dialout_group():
         13, "could not open port /dev/ttyACM0: [Errno 13] Permission denied: '/dev/ttyACM0'"
     )
     err = open_error("/dev/ttyACM0", exc)
-    assert "permission denied" in err.message and "dialout" in err.message
+    assert "permission denied" in err.format_message() and "dialout" in err.format_message()
     missing = serial.SerialException(
         2, "could not open port /dev/ttyACM9: [Errno 2] No such file or directory"
     )
@@ -357,9 +357,9 @@ def test_refused_back_names_its_own_cause():
     """BACK on the first cue is not 'the cue list has ended'; a refused BACK is not about a
     second GO (issue 11)."""
     info = ops.NodeInfo("p", 1, "0.1", "emulator", "n", "", "", 0, 2048, 8, 1)
-    first = ops.refusal(info, link.E_ENGINE, b"BACK refused: end-of-list").message
+    first = ops.refusal(info, link.E_ENGINE, b"BACK refused: end-of-list").format_message()
     assert "first cue" in first and "ended" not in first
-    double = ops.refusal(info, link.E_ENGINE, b"BACK refused: go-protect").message
+    double = ops.refusal(info, link.E_ENGINE, b"BACK refused: go-protect").format_message()
     assert "second BACK" in double and "GO came" not in double
-    go = ops.refusal(info, link.E_ENGINE, b"GO refused: end-of-list").message
+    go = ops.refusal(info, link.E_ENGINE, b"GO refused: end-of-list").format_message()
     assert "the cue list has ended" in go

@@ -71,6 +71,12 @@ class _NoEffects:
     def run(self, mask, t):
         pass
 
+    def load(self, reader, engine):
+        pass
+
+    def frame(self, now):
+        pass
+
     def stop_all(self):
         pass
 
