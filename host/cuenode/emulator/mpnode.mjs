@@ -280,6 +280,8 @@ def _emu_boot(with_main):
     _emu_file('boot.py')
     if with_main:
         _emu_file('main.py')
+def _emu_unread():
+    return sys._unread()
 def _emu_running():
     return len(_fw_tasks)
 def _emu_stop():
@@ -485,7 +487,10 @@ function toRepl() {
   // its CR Ctrl-C CR) are the REPL's, as in a board's stdin ring buffer.
   intrChar = 3;
   repl.enterFriendly(true);
-  const left = rx; rx = [];
+  // emu_sys fetches the queue a burst at a time: what it fetched and the firmware did not
+  // read comes first
+  const fetched = Buffer.from(py("_emu_unread")(), "hex");
+  const left = [...fetched, ...rx]; rx = [];
   for (const c of left) repl.byte(c);
 }
 

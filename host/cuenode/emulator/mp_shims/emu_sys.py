@@ -18,6 +18,14 @@ def _reset():
     _rx[0], _rx[1] = b"", 0
 
 
+def _unread():
+    """The bytes fetched from the host's queue that the firmware has not read (hex), taken:
+    when the firmware hands the port to the REPL they are the REPL's (mpnode.mjs toRepl)."""
+    data, pos = _rx
+    _rx[0], _rx[1] = b"", 0
+    return "".join("%02x" % b for b in data[pos:])  # a str: JS reads it as text
+
+
 def _any():
     left = len(_rx[0]) - _rx[1]
     if left:
