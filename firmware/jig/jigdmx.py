@@ -14,6 +14,8 @@
 # and every slot's start are known to +-1 cycle (125 ns) from the moment the machine started.
 # One word per 44 us slot is ~23,000 words (92 KB) a second: too much to keep for a 2 s
 # window in RAM, so the jig streams the ring to the host while it records (jigapp.py).
+from time import ticks_add, ticks_diff, ticks_us
+
 import rp2
 import uctypes
 from machine import mem32
@@ -86,7 +88,9 @@ class DmxCapture:
         self.total = 0x7FFFFFFF
 
     def start(self):
-        """Restart the machine from `idle`; returns nothing (the caller stamps the time)."""
+        """Restart the machine from `idle`; returns ticks_us as it starts (cycle 0): the mean
+        of stamps before and after enabling it (on the emulated chip the machine started
+        6 us after the first stamp: the call's own time)."""
         self.sm.active(0)
         self.sm.restart()
         while self.sm.rx_fifo():
@@ -96,7 +100,9 @@ class DmxCapture:
         self.dma.config(
             read=self.rxf, write=self.addr, count=self.total, ctrl=self.ctrl, trigger=True
         )
+        t0 = ticks_us()
         self.sm.active(1)
+        return ticks_add(t0, ticks_diff(ticks_us(), t0) // 2)
 
     def stop(self):
         self.sm.active(0)
