@@ -22,7 +22,11 @@ def decode(edges, end_us, start_us=0.0):
 
 
 def close(a, b, tol=0.25):
-    assert abs(a - b) <= tol, "%s != %s" % (a, b)
+    assert abs(a - b) <= tol, str(a) + " != " + str(b)
+
+
+def intervals(starts):
+    return [starts[i + 1] - starts[i] for i in range(len(starts) - 1)]
 
 
 def test_the_emulated_capture_decodes_to_what_dmxout_sent():
@@ -38,7 +42,7 @@ def test_the_emulated_capture_decodes_to_what_dmxout_sent():
         assert len(p.data) == 513 and p.errors == 0
         assert p.data[1] == (7 if n == 0 else n)
         assert all(p.data[i] == (7 * i) & 0xFF for i in range(2, 513))
-        gaps = [b - a for a, b in zip(p.starts, p.starts[1:])]
+        gaps = intervals(p.starts)
         assert min(gaps) >= 44 * US - 1 and max(gaps) <= 44 * US + 1
 
 
@@ -58,11 +62,12 @@ def test_break_mab_and_slot_starts_come_out_to_a_cycle():
     want = [(176, 12, 44), (100, 20, 50), (92, 8, 44)]
     got = dec.packets + [dec.current]
     assert len(got) == 3
-    for p, (brk, mab, slot) in zip(got, want):
+    for i in range(3):
+        p, (brk, mab, slot) = got[i], want[i]
         close(p.brk / US, brk)
         close(p.mab / US, mab)
-        for a, b in zip(p.starts, p.starts[1:]):
-            close((b - a) / US, slot)
+        for gap in intervals(p.starts):
+            close(gap / US, slot)
         assert bytes(p.data) == bytes(SLOTS) and p.errors == 0
     close(got[0].t / US + 0.3, edges[0][0])  # the first break's fall, on the line's clock
 
@@ -78,8 +83,8 @@ def test_a_low_stop_bit_inside_a_packet_is_a_framing_error():
     edges, end = jig_model.line([(176, 12, slots, 0), (176, 12, [0], 0)])
     p = decode(edges, end).packets[0]
     assert p.errors == 1 and bytes(p.data) == bytes([0, 1, 0x81, 2])
-    for a, b in zip(p.starts, p.starts[1:]):
-        close((b - a) / US, 44)
+    for gap in intervals(p.starts):
+        close(gap / US, 44)
 
 
 def test_slots_before_the_first_break_are_left_out():
