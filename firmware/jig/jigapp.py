@@ -57,12 +57,12 @@ class Jig:
 
     def cmd_hello(self):
         self.say(
-            "ok hello version=%d sm_hz=%d t=%d wiring=%s"
+            "ok hello version=%d sm_hz=%d t=%s wiring=%s"
             % (VERSION, SM_HZ, ticks_us(), json.dumps(self.wiring).replace(" ", ""))
         )
 
     def cmd_now(self):
-        self.say("ok t=%d" % ticks_us())
+        self.say("ok t=%s" % ticks_us())
 
     def cmd_wire(self, *text):
         self.wire(json.loads(" ".join(text)))
@@ -74,7 +74,7 @@ class Jig:
             pin.init(Pin.OUT, value=0)  # open drain: pull the node's pull-up to ground
         else:
             pin.init(Pin.IN)  # high impedance: the node's pull-up decides
-        self.say("ok t=%d" % ticks_us())
+        self.say("ok t=%s" % ticks_us())
 
     def cmd_sense(self, label):
         self.say("ok level=%d" % self.senses[label].pin.value())
@@ -83,7 +83,7 @@ class Jig:
         if self.power_pin is None:
             raise ValueError("no power relay wired")
         self.power_pin.value(0 if on == "1" else 1)  # coil on = normally-closed contact open
-        self.say("ok t=%d" % ticks_us())
+        self.say("ok t=%s" % ticks_us())
 
     def cmd_rec(self, ms, *labels):
         for label in labels:
@@ -93,7 +93,7 @@ class Jig:
         self.ring.clear()
         t0 = self.capture.start() if self.capture is not None else ticks_us()
         self.until = ticks_add(t0, int(ms) * 1000)
-        self.say("ok t0=%d" % t0)
+        self.say("ok t0=%s" % t0)  # ticks are small ints (%s: the stubs type them apart)
 
     def cmd_stop(self):
         self.say("ok")
@@ -130,7 +130,7 @@ class Jig:
 
     def _edge(self, t, index, level):
         if index in self.watch:
-            self.say("e %s %d %d" % (self.labels[index], t, level))
+            self.say("e %s %s %d" % (self.labels[index], t, level))
 
     def _dmx(self, mv):
         self.out.write(b"d %d\n" % len(mv))
@@ -149,7 +149,7 @@ class Jig:
             stall = cap.stalled() or not ok
         self.ring.take(self._edge)
         self.until = None
-        self.say("end t1=%d words=%d lost=%d stall=%d" % (t1, words, self.ring.lost, stall))
+        self.say("end t1=%s words=%d lost=%d stall=%d" % (t1, words, self.ring.lost, stall))
 
     def say(self, text):
         self.out.write(text.encode() + b"\n")

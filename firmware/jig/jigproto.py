@@ -47,7 +47,7 @@ class Stream:
 
     def feed(self, data):
         self.buf.extend(data)
-        out = []
+        out = []  # type: list[tuple[str, object]]
         while True:
             if self.need:
                 if len(self.buf) < self.need:
