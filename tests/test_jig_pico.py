@@ -24,8 +24,9 @@ from cuenode.paths import FIRMWARE_DIR
 
 pytestmark = [pytest.mark.pico, pytest.mark.slow, pytest.mark.timeout(600)]
 
-DMX_GPIO, B1_GPIO, R1_GPIO = 2, 6, 14  # boards/pico.py HIL_JIG: jig-side pins
-RECORD_MS = 400
+DMX_GPIO, B1_GPIO, R2_GPIO = 2, 6, 15  # boards/pico.py HIL_JIG: jig-side pins
+SQUARE_HALF_US = 10_000  # R1 (GP14) toggled by a PIO square wave on the chip
+IRQ_JITTER_US = 50
 START_STAMP_US = 10  # jig time of the receiver's cycle 0: ticks_us around sm.active(1)
 PATTERN = bytes([0] + [(7 * i) & 0xFF for i in range(1, 513)])  # slot 1 counts packets
 
@@ -33,8 +34,14 @@ PATTERN = bytes([0] + [(7 * i) & 0xFF for i in range(1, 513)])  # slot 1 counts 
 # after `wire` (which makes the DMX pin an input of the jig) so it owns the pad's output.
 SOURCE_MAIN = b"""
 import jigapp
+import rp2
 from machine import Pin, Timer
 from board_rp2 import DmxOut
+
+@rp2.asm_pio(set_init=rp2.PIO.OUT_LOW)
+def square():  # at 2 kHz: 10 ms high, 10 ms low (a relay the node switches)
+    set(pins, 1)[19]
+    set(pins, 0)[19]
 
 FRAME = bytearray(%r)
 SENT = [0]
@@ -53,6 +60,7 @@ class SourceJig(jigapp.Jig):
         if OUT[0] is None:
             OUT[0] = DmxOut(Pin(cfg["dmx"]), None, 0)
             Timer(period=1, callback=feed)
+            rp2.StateMachine(1, square, freq=2000, set_base=Pin(cfg["relays"]["R1"])).active(1)
 
 jigapp.Jig = SourceJig
 jigapp.run()
@@ -95,26 +103,23 @@ def test_a_press_pulls_the_pin_low_and_a_release_lets_it_float(
 
 
 def test_a_sensed_pin_reads_what_the_node_drives(chip: EmulatedPico, jig: Jig) -> None:
-    chip.node.io.drive(R1_GPIO, 0)
-    assert jig.sense("R1") == 0
-    chip.node.io.drive(R1_GPIO, 1)
-    assert jig.sense("R1") == 1
+    chip.node.io.drive(R2_GPIO, 0)
+    assert jig.sense("R2") == 0
+    chip.node.io.drive(R2_GPIO, 1)
+    assert jig.sense("R2") == 1
 
 
 @pytest.fixture(scope="module")
 def recorded(chip: EmulatedPico, jig: Jig) -> dict:
-    """400 ms of the jig's recording; meanwhile R1 is held low for the runner's own 60 ms
-    recording of the DMX pin (the independent reading the jig's is checked against). The
-    chip runs free while the host talks, so the runner's window starts somewhere inside."""
+    """The jig records the DMX pin and R1 until the runner's own 120 ms recording of the DMX
+    pin (the independent reading the jig's is checked against) is done, then stops."""
     seen: dict = {}
 
     def action() -> None:
-        chip.node.io.drive(R1_GPIO, 0)
-        seen["traces"] = chip.record([DMX_GPIO], 0.06)
-        chip.node.io.drive(R1_GPIO, 1)
+        seen["traces"] = chip.record([DMX_GPIO], 0.12)
+        jig.ask("stop")
 
-    chip.node.io.drive(R1_GPIO, 1)
-    seen["rec"] = jig.record(RECORD_MS, ("R1",), action)
+    seen["rec"] = jig.record(5000, ("R1",), action)
     return seen
 
 
@@ -125,8 +130,8 @@ def runner_packets(recorded: dict) -> list[dmxline.Packet]:
 
 
 def test_the_jig_decodes_what_dmxout_sent(recorded: dict) -> None:
-    packets = recorded["rec"].packets()
-    assert len(packets) >= RECORD_MS // 23 - 2, f"{len(packets)} packets in {RECORD_MS} ms"
+    packets = recorded["rec"].packets
+    assert len(packets) >= 3, f"{len(packets)} packets"
     for p in packets:
         assert abs(p.break_us - 176) <= 0.25 and abs(p.mab_us - 12) <= 0.25, (p.break_us, p.mab_us)
         assert len(p.data) == 513 and p.framing_errors == 0
@@ -140,9 +145,11 @@ def test_the_jig_decodes_what_dmxout_sent(recorded: dict) -> None:
 def test_the_jig_agrees_with_the_runners_pin_recorder(recorded: dict) -> None:
     """Same line, same clock (the jig's ticks_us is the chip's simulated microseconds): the
     jig's packets are where the pin says, to the few us of stamping the machine's start."""
-    jig_packets = recorded["rec"].packets()
+    jig_packets = recorded["rec"].packets
     last_end = jig_packets[-1].starts_us[-1]
-    theirs = [p for p in runner_packets(recorded) if p.t_us < last_end]
+    # not the runner's last packet: if its window ends inside the next break, dmxline reads
+    # that break as one more 0x00 slot (with a framing error)
+    theirs = [p for p in runner_packets(recorded)[:-1] if p.t_us < last_end]
     assert theirs, "the runner's window did not overlap the jig's (a very slow host?)"
     for ref in theirs:
         match = [p for p in jig_packets if abs(p.t_us - ref.t_us) <= START_STAMP_US]
@@ -157,9 +164,11 @@ def test_the_jig_agrees_with_the_runners_pin_recorder(recorded: dict) -> None:
 def test_sensed_edges_are_timestamped_on_the_jig(recorded: dict) -> None:
     rec = recorded["rec"]
     edges = rec.pins["R1"]
-    assert [level for _, level in edges] == [0, 1], edges
-    held_ms = (edges[1][0] - edges[0][0]) / 1000
-    # the runner applies a world command between simulation slices, so "held for the 60 ms
-    # recording" is 60 ms plus up to a slice on each side
-    assert 60 <= held_ms <= 75, held_ms
-    assert rec.start_us <= edges[0][0] <= rec.end_us
+    assert len(edges) >= 4, edges
+    levels = [level for _, level in edges]
+    assert all(a != b for a, b in zip(levels, levels[1:], strict=False)), levels
+    halves = [b[0] - a[0] for a, b in zip(edges, edges[1:], strict=False)]
+    # IRQ latency varies by what the CPU was doing when the edge came: a few us here
+    jitter = max(abs(h - SQUARE_HALF_US) for h in halves)
+    print(f"R1 half-periods {min(halves)}..{max(halves)} us (IRQ stamp jitter {jitter} us)")
+    assert jitter <= IRQ_JITTER_US, halves

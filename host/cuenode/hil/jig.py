@@ -18,6 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -93,6 +94,16 @@ def packets_from_words(decoder: Any, t0_us: int, sm_hz: int) -> list[dmxline.Pac
         )
         for p in decoder.packets
     ]
+
+
+@dataclass
+class Capture:
+    """One recording on the jig's microsecond clock (rig.HardwareRig makes a Recording of it)."""
+
+    start_us: float
+    end_us: float
+    pins: dict[str, list[tuple[float, int]]]
+    packets: list[dmxline.Packet]
 
 
 class _Recording:
@@ -218,11 +229,9 @@ class Jig:
         pins: tuple[str, ...] = (),
         action: Callable[[], Any] | None = None,
         lead_ms: int = 0,
-    ) -> Any:
-        """The DMX line and `pins` for lead_ms + ms of jig time (a rig.Recording); `action`
-        runs after lead_ms, and start_us is then (or its first button drive, if it has one)."""
-        from cuenode.hil.rig import Recording
-
+    ) -> Capture:
+        """The DMX line and `pins` for lead_ms + ms of jig time; `action` runs after lead_ms,
+        and start_us is then (or its first button drive, if it has one)."""
         rec = self.rec = _Recording(tuple(pins))
         try:
             t0 = self.clock.us(int(self.ask(f"rec {lead_ms + ms} {' '.join(pins)}")["t0"]))
@@ -236,11 +245,11 @@ class Jig:
             self.rec = None
         assert rec.end is not None
         self._check_end(rec.end)
-        return Recording(
+        return Capture(
             start,
             float(self.clock.us(int(rec.end["t1"]))),
-            pins={k: [(float(self.clock.us(t)), lv) for t, lv in v] for k, v in rec.edges.items()},
-            dmx_packets=packets_from_words(rec.decoder, t0, self.sm_hz),
+            {k: [(float(self.clock.us(t)), lv) for t, lv in v] for k, v in rec.edges.items()},
+            packets_from_words(rec.decoder, t0, self.sm_hz),
         )
 
     def _run(self, action: Callable[[], Any]) -> float:

@@ -272,8 +272,8 @@ class HardwareRig(Rig):
         action: Callable[[], Any] | None = None,
         lead_ms: int = 0,
     ) -> Recording:
-        rec: Recording = self._need_jig().record(ms, pins, action, lead_ms)
-        return rec
+        got = self._need_jig().record(ms, pins, action, lead_ms)
+        return Recording(got.start_us, got.end_us, pins=got.pins, dmx_packets=got.packets)
 
     def power_cycle(self) -> None:
         """Cut the node's supply for a second through the jig's relay, wait for it to boot."""
