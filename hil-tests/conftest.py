@@ -34,6 +34,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--node", default=None, metavar="PORT", help="a real node's serial port")
     group.addoption("--jig", default=None, metavar="PORT", help="the HIL jig's serial port")
     group.addoption(
+        "--jig-power",
+        action="store_true",
+        help="the jig's power relay is wired to the node's supply (enables destructive checks)",
+    )
+    group.addoption(
         "--target",
         default="emulator",
         choices=["emulator"],
@@ -76,7 +81,9 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     port = request.config.getoption("--node")
     made: Rig
     if port:
-        made = HardwareRig(port, request.config.getoption("--jig"))
+        made = HardwareRig(
+            port, request.config.getoption("--jig"), request.config.getoption("--jig_power")
+        )
     else:
         faults = parse_faults(request.config.getoption("--inject-fault"))
         made = EmulatorRig(tmp_path_factory.mktemp("hil"), faults)

@@ -22,6 +22,8 @@ def test_after_a_power_cut_the_node_stands_by_at_the_next_cue(rig: Rig) -> None:
 
 
 def test_a_power_cut_during_a_push_keeps_a_whole_show(rig: Rig) -> None:
+    if not hasattr(rig, "node"):
+        pytest.skip("cutting power at the k-th flash write needs an emulated node")
     node = rig.node  # type: ignore[attr-defined]
     with rig.connect() as session:
         before = ops.status(session)["show_hash"]

@@ -28,8 +28,11 @@ class Recording:
     end_us: float
     dmx_edges: list[tuple[float, int]] = field(default_factory=list)
     pins: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # label -> edges
+    dmx_packets: list[dmxline.Packet] | None = None  # decoded already (the HIL jig does)
 
     def packets(self) -> list[dmxline.Packet]:
+        if self.dmx_packets is not None:
+            return list(self.dmx_packets)
         return dmxline.decode(self.dmx_edges, self.end_us)
 
 
@@ -210,7 +213,7 @@ class HardwareRig(Rig):
 
     native_usb = True
 
-    def __init__(self, port: str, jig_port: str | None) -> None:
+    def __init__(self, port: str, jig_port: str | None, power_relay: bool = False) -> None:
         self.port = port
         with ops.connect(port) as session:
             self.board = session.info.board or "pico"
@@ -218,11 +221,10 @@ class HardwareRig(Rig):
         super().__init__()
         self.jig: Any = None
         if jig_port:
-            raise CuenodeError(
-                f"--jig {jig_port}: the HIL jig firmware and its driver are not written yet "
-                "(docs/hil.md, 'Not built yet')",
-                "run without --jig: the link checks run, the others skip with the reason",
-            )
+            from cuenode.hil.jig import Jig
+
+            self.jig = Jig.open(jig_port, self.board_data)
+            self.capabilities = frozenset({"world", "power"} if power_relay else {"world"})
         self._workdir = Path(".cuenode") / "hil"
         self._workdir.mkdir(parents=True, exist_ok=True)
         self._t0 = time.monotonic()
@@ -231,7 +233,10 @@ class HardwareRig(Rig):
         if capability == "world":
             return "hardware: this check needs the HIL jig (--jig PORT, see docs/hil.md)"
         if capability == "power":
-            return "hardware: cutting power needs the jig's power relay (not wired by default)"
+            return (
+                "hardware: cutting power needs the jig's power relay (wire it as docs/hil.md "
+                "says and give --jig-power)"
+            )
         return "hardware: fault injection exists only on an emulated node"
 
     def workdir(self) -> Path:
@@ -267,4 +272,13 @@ class HardwareRig(Rig):
         action: Callable[[], Any] | None = None,
         lead_ms: int = 0,
     ) -> Recording:
-        return self._need_jig().record(ms, pins, action, lead_ms)
+        got = self._need_jig().record(ms, pins, action, lead_ms)
+        return Recording(got.start_us, got.end_us, pins=got.pins, dmx_packets=got.packets)
+
+    def power_cycle(self) -> None:
+        """Cut the node's supply for a second through the jig's relay, wait for it to boot."""
+        jig = self._need_jig()
+        jig.power(False)
+        time.sleep(1.0)
+        jig.power(True)
+        time.sleep(3.0)  # USB enumeration and boot.py before the link answers
