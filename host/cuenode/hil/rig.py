@@ -111,6 +111,12 @@ class Rig:
         and `start_us` is when it ran."""
         raise NotImplementedError
 
+    def arrived_us(self, sent_us: float) -> float:
+        """When a link command sent at `sent_us` reached the node: the same instant where the
+        link takes no node time (a virtual node); an emulated chip says when its last byte
+        entered the USB receive FIFO."""
+        return sent_us
+
     def relay_active(self, label: str) -> int:
         return int(self.board_data["RELAYS"][label][1])
 
@@ -333,6 +339,9 @@ class PicoRig(Rig):
 
     def now_us(self) -> float:
         return float(self._request("hello")["now_us"])
+
+    def arrived_us(self, sent_us: float) -> float:
+        return max(sent_us, float(self._request("serial_rx")["last_rx_us"]))
 
     def press(self, button: str) -> None:
         self.node.press(button)

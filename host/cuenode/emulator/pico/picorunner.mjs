@@ -54,12 +54,14 @@ serial.on('error', () => {});
 serial.on('close', () => halt(0)); // the supervisor went away: nothing to serve
 chip.cdc.onSerialData = (bytes) => serial.write(Buffer.from(bytes));
 
+let lastRxNs = 0; // simulated time the last host byte entered the CDC receive FIFO
 function feedCdc() {
   while (rx.length) {
     const buf = rx[0];
     while (rxHead < buf.length) {
       if (!chip.cdc.offer(buf[rxHead])) return false;
       rxHead += 1;
+      lastRxNs = chip.nanos;
     }
     rx.shift();
     rxHead = 0;
@@ -202,6 +204,7 @@ const ops = {
     return { at: chip.flash.cutAt };
   },
   flash_writes: () => ({ writes: chip.flash.writes }),
+  serial_rx: () => ({ last_rx_us: Math.floor(lastRxNs / 1000), now_us: nowUs() }),
   // Virtual time: run the chip `us`/`ms` further, then stop. Free-running: wait until the
   // simulated clock has moved that far. Either way the reply comes at the target time.
   advance: (c, cmd, reply) => {
