@@ -6,36 +6,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from cuenode.hil import dmxline, wiring
 from cuenode.hil.thresholds import DEFAULTS, for_board
 from cuenode.paths import REPO_ROOT
+from hil_support import junit_properties, run_hil
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def run_hil(tmp_path: Path, *args: str) -> tuple[int, str, Path]:
-    report = tmp_path / "report"
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(REPO_ROOT / "hil-tests"),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-    ]
-    cmd += ["--hil-report", str(report), "--junitxml", str(report / "junit.xml"), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=540)
-    return proc.returncode, proc.stdout + proc.stderr, report
-
-
-def junit_properties(report: Path) -> dict[str, str]:
-    root = ET.parse(report / "junit.xml").getroot()
-    return {p.get("name", ""): p.get("value", "") for p in root.iter("property")}
 
 
 @pytest.mark.parametrize(
