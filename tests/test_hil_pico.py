@@ -108,5 +108,7 @@ def test_a_miss_fails_the_run_with_the_figure_in_the_output(run: dict) -> None:
 
 
 def test_fault_injection_is_refused_on_the_chip(tmp_path: Path) -> None:
-    code, out, _ = run_hil(tmp_path, "--target", "pico", "--inject-fault", "break_us=60", "-k", "max_on")
+    code, out, _ = run_hil(
+        tmp_path, "--target", "pico", "--inject-fault", "break_us=60", "-k", "max_on"
+    )
     assert code != 0 and "no fault hooks" in out, out[-2000:]

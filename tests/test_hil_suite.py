@@ -108,8 +108,13 @@ def test_cuenode_hil_runs_the_suite_and_writes_its_report(tmp_path: Path) -> Non
     proc = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"report: {report / 'report.html'}" in proc.stdout
-    assert "packet_slots" in (report / "report.html").read_text()
+    html = (report / "report.html").read_text()
+    assert "packet_slots" in html
+    assert "PicoRig" in html  # the default target: the emulated Pico (its parts are installed)
     usage = subprocess.run(
         [str(cuenode), "hil", "--jig", "/dev/null"], capture_output=True, text=True
     )
     assert usage.returncode == 2 and "--jig needs --node" in usage.stderr
+    both = [str(cuenode), "hil", "--node", "/dev/null", "--target", "pico"]
+    usage = subprocess.run(both, capture_output=True, text=True)
+    assert usage.returncode == 2 and "--target is for an emulated node" in usage.stderr
