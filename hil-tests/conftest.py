@@ -3,8 +3,10 @@
 - `--node PORT [--jig PORT]`: a real node; its physical world is the HIL jig (a second Pico
   wired as the board's `HIL_JIG` says, running firmware/jig/). Without `--jig` only the link
   checks run; the others skip with the reason.
-- `--target emulator` (the default here): the CPython emulator with the real firmware files in
-  virtual time; its world socket stands in for the jig (see docs/hil.md for why).
+- `--target pico`: an emulated Pico (MicroPython's RPI_PICO image on rp2040js) running the
+  cuenode firmware; the line is GPIO0's edges on the simulated clock (`cuenode hil`'s default).
+- `--target emulator` (the default here, fast): the CPython emulator with the real firmware
+  files in virtual time; its world socket stands in for the jig (see docs/hil.md for why).
 
 Every check judges a measured figure against a threshold named in cuenode.hil.thresholds; the
 figure goes into the failure message, the JUnit XML (`record_property`) and, with
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from cuenode.hil.results import Figure, Results
-from cuenode.hil.rig import EmulatorRig, HardwareRig, Rig
+from cuenode.hil.rig import EmulatorRig, HardwareRig, PicoRig, Rig
 
 sys.path.insert(0, str(Path(__file__).parent))
 import hil_show  # noqa: E402
@@ -41,8 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--target",
         default="emulator",
-        choices=["emulator"],
-        help="emulated target when --node is not given (default: emulator)",
+        choices=["emulator", "pico"],
+        help="emulated target when --node is not given: emulator (CPython, fast; the default "
+        "here) or pico (the real firmware image on an emulated RP2040)",
     )
     group.addoption("--hil-report", default=None, metavar="DIR", help="write report.html here")
     group.addoption(
@@ -86,7 +89,8 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         )
     else:
         faults = parse_faults(request.config.getoption("--inject-fault"))
-        made = EmulatorRig(tmp_path_factory.mktemp("hil"), faults)
+        target = PicoRig if request.config.getoption("--target") == "pico" else EmulatorRig
+        made = target(tmp_path_factory.mktemp("hil"), faults)
     try:
         made.load_show(hil_show.show_yaml)
         yield made

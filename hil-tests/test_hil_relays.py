@@ -81,9 +81,15 @@ def test_stop_cuts_a_hazard_relay(rig: Rig, judge) -> None:  # noqa: ANN001
         def stop() -> None:
             sent["t"] = rig.now_us()
             ops.stop(session)
+            sent["t"] = rig.arrived_us(sent["t"])  # from the command's arrival at the node
 
         rec = rig.record(100, ("R1",), stop)
         ops.goto(session, hil_show.FOG_OFF)
     offs = [t for t, lv in rec.pins["R1"] if lv != rig.relay_active("R1")]
     assert offs, "STOP did not switch the fog relay off"
-    judge("STOP to hazard relay off", "stop_cut_ms", (offs[0] - sent["t"]) / 1000)
+    judge(
+        "STOP (arrived at the node) to hazard relay off",
+        "stop_cut_ms",
+        (offs[0] - sent["t"]) / 1000,
+        note=f"relay off {(offs[0] - rec.start_us) / 1000:.1f} ms after the host sent STOP",
+    )

@@ -6,36 +6,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from cuenode.hil import dmxline, wiring
 from cuenode.hil.thresholds import DEFAULTS, for_board
 from cuenode.paths import REPO_ROOT
+from hil_support import junit_properties, run_hil
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def run_hil(tmp_path: Path, *args: str) -> tuple[int, str, Path]:
-    report = tmp_path / "report"
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(REPO_ROOT / "hil-tests"),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-    ]
-    cmd += ["--hil-report", str(report), "--junitxml", str(report / "junit.xml"), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=540)
-    return proc.returncode, proc.stdout + proc.stderr, report
-
-
-def junit_properties(report: Path) -> dict[str, str]:
-    root = ET.parse(report / "junit.xml").getroot()
-    return {p.get("name", ""): p.get("value", "") for p in root.iter("property")}
 
 
 @pytest.mark.parametrize(
@@ -129,8 +108,13 @@ def test_cuenode_hil_runs_the_suite_and_writes_its_report(tmp_path: Path) -> Non
     proc = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"report: {report / 'report.html'}" in proc.stdout
-    assert "packet_slots" in (report / "report.html").read_text()
+    html = (report / "report.html").read_text()
+    assert "packet_slots" in html
+    assert "PicoRig" in html  # the default target: the emulated Pico (its parts are installed)
     usage = subprocess.run(
         [str(cuenode), "hil", "--jig", "/dev/null"], capture_output=True, text=True
     )
     assert usage.returncode == 2 and "--jig needs --node" in usage.stderr
+    both = [str(cuenode), "hil", "--node", "/dev/null", "--target", "pico"]
+    usage = subprocess.run(both, capture_output=True, text=True)
+    assert usage.returncode == 2 and "--target is for an emulated node" in usage.stderr

@@ -3,7 +3,8 @@
 A `Rig` gives the HIL checks one vocabulary: press and release a button, record the DMX line
 and chosen pins for some node time, inject a fault, cut the power. `EmulatorRig` drives the
 CPython emulator's world socket (virtual time); `HardwareRig` drives a real node over its
-serial link and its physical world through the HIL jig (cuenode.hil.jig).
+serial link and its physical world through the HIL jig (cuenode.hil.jig); `PicoRig` boots
+an emulated Pico (the real MicroPython image on rp2040js) and reads its pins.
 """
 
 from __future__ import annotations
@@ -112,6 +113,12 @@ class Rig:
         """The line (and `pins`) for `ms` of node time; `action` runs after `lead_ms` of it,
         and `start_us` is when it ran."""
         raise NotImplementedError
+
+    def arrived_us(self, sent_us: float) -> float:
+        """When a link command sent at `sent_us` reached the node: the same instant where the
+        link takes no node time (a virtual node); an emulated chip says when its last byte
+        entered the USB receive FIFO."""
+        return sent_us
 
     def relay_active(self, label: str) -> int:
         return int(self.board_data["RELAYS"][label][1])
@@ -282,3 +289,115 @@ class HardwareRig(Rig):
         time.sleep(1.0)
         jig.power(True)
         time.sleep(3.0)  # USB enumeration and boot.py before the link answers
+
+
+class PicoRig(Rig):
+    """An emulated Pico (MicroPython's RPI_PICO image on rp2040js) with the cuenode firmware,
+    free-running on its simulated clock. Its runner's GPIO world is the jig: buttons are held
+    low at their pins, and a recording is every edge of GPIO0 (the PIO's DMX output) and the
+    relay pins, timestamped on the simulated clock. It cannot inject firmware faults."""
+
+    board = "pico"
+    capabilities = frozenset({"world", "power"})
+    LINK_TIME_SCALE = 25.0  # the chip runs at ~0.2-0.5x real time: stretch the link's timeouts
+    BOOTED_S = 1.5  # simulated seconds from reset to main.py answering on the link
+
+    def __init__(self, workdir: Path, faults: dict[str, Any] | None = None) -> None:
+        from cuenode.emulator.fleet import Fleet, NodePlan
+        from cuenode.emulator.pico import missing_parts
+        from cuenode.node import transport
+
+        if faults:
+            raise CuenodeError(
+                "--inject-fault: the emulated Pico runs the real firmware image, which has no "
+                "fault hooks",
+                "use --target emulator to prove a check fails on an injected fault",
+            )
+        if missing := missing_parts():
+            raise CuenodeError(
+                f"the emulated Pico needs {', '.join(missing)}",
+                "run `python3 dev.py test -k x` once, or use --target emulator",
+            )
+        super().__init__()
+        transport.TIME_SCALE = max(transport.TIME_SCALE, self.LINK_TIME_SCALE)
+        self._workdir = workdir
+        self.fleet = Fleet(workdir, runtime="pico", speed="max")
+        self.node = self.fleet.add(NodePlan("hil-node", None))
+        self.fleet.start(timeout=60)
+        self.port = str(self.node.link_path)  # stays valid across reboots
+        self._until_booted()
+        self._pressed = False
+
+    def lacks(self, capability: str) -> str:
+        if capability == "faults":
+            return "emulated Pico: the real firmware image has no fault hooks (--target emulator)"
+        return super().lacks(capability)
+
+    def workdir(self) -> Path:
+        return self._workdir
+
+    def close(self) -> None:
+        self.fleet.stop()
+
+    def _request(self, op: str, sim_s: float = 0.0, **args: Any) -> dict[str, Any]:
+        guard = 120 + 60 * sim_s  # a hang guard only: the chip may run at 1/20 of real time
+        return self.node.io.request(op, timeout=guard, **args)
+
+    def _until_booted(self) -> None:
+        left_us = self.BOOTED_S * 1e6 - self.now_us()
+        if left_us > 0:
+            self._request("advance", left_us / 1e6, us=int(left_us))
+
+    def wait(self, ms: int) -> None:
+        self._request("advance", ms / 1000, ms=ms)
+
+    def now_us(self) -> float:
+        return float(self._request("hello")["now_us"])
+
+    def arrived_us(self, sent_us: float) -> float:
+        return max(sent_us, float(self._request("serial_rx")["last_rx_us"]))
+
+    def press(self, button: str) -> None:
+        self.node.press(button)
+        self._pressed = True
+
+    def release(self, button: str) -> None:
+        self.node.release(button)
+
+    def bounce(self, button: str, ms: int) -> None:
+        self._request("bounce", gpio=self.node.gpio(button), ms=ms, level=0, seed=1)
+        self._pressed = True
+
+    def power_cycle(self) -> None:
+        boots = self.node.boots
+        self.node.power_cut(restore=True)
+        self.node.wait_boot(boots + 1, timeout=60)
+        self._until_booted()
+
+    def record(
+        self,
+        ms: int,
+        pins: tuple[str, ...] = (),
+        action: Callable[[], Any] | None = None,
+        lead_ms: int = 0,
+    ) -> Recording:
+        """GPIO0 and `pins` (and the buttons) as they changed on the simulated clock. When the
+        action presses a button, `start_us` is that button pin's first edge."""
+        from cuenode.emulator.pico import DMX_TX_GPIO
+
+        gpios = {label: self.node.gpio(label) for label in (*pins, *self.board_data["BUTTONS"])}
+        rec_id = self._request("record_begin", gpios=[DMX_TX_GPIO, *set(gpios.values())])["rec"]
+        if lead_ms:
+            self.wait(lead_ms)
+        start = self.now_us()
+        self._pressed = False
+        if action is not None:
+            action()
+        msg = self._request("record_end", ms / 1000, rec=rec_id, at_us=int(start + ms * 1000))
+        edges = {int(g): [(t / 1000, int(v)) for t, v in e] for g, e in msg["edges"].items()}
+        buttons = [gpios[b] for b in self.board_data["BUTTONS"]]
+        if self._pressed:
+            start = min((t for g in buttons for t, _ in edges[g] if t >= start), default=start)
+        rec = Recording(start, msg["t1_ns"] / 1000, edges[DMX_TX_GPIO])
+        rec.pins = {label: edges[gpios[label]] for label in pins}
+        return rec

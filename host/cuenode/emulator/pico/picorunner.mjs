@@ -54,12 +54,14 @@ serial.on('error', () => {});
 serial.on('close', () => halt(0)); // the supervisor went away: nothing to serve
 chip.cdc.onSerialData = (bytes) => serial.write(Buffer.from(bytes));
 
+let lastRxNs = 0; // simulated time the last host byte entered the CDC receive FIFO
 function feedCdc() {
   while (rx.length) {
     const buf = rx[0];
     while (rxHead < buf.length) {
       if (!chip.cdc.offer(buf[rxHead])) return false;
       rxHead += 1;
+      lastRxNs = chip.nanos;
     }
     rx.shift();
     rxHead = 0;
@@ -147,6 +149,37 @@ function packFrame(f) {
 }
 
 const waiters = []; // { until (sim ns), done() }: advance and record replies
+const timers = []; // { until (sim ns), done() }: world changes due at a simulated time
+const openRecs = new Map(); // id -> recorder, between record_begin and record_end
+let nextRec = 1;
+function beginRecording(gpios) {
+  const rec = { gpios: new Set(gpios), t0: chip.nanos,
+    edges: Object.fromEntries(gpios.map((g) => [g, []])),
+    start: Object.fromEntries(gpios.map((g) => [g, wireLevel(mcu.gpio[g])])) };
+  recorders.push(rec);
+  return rec;
+}
+function endRecording(rec, until) {
+  recorders.splice(recorders.indexOf(rec), 1);
+  const edges = {};
+  for (const g of rec.gpios) edges[g] = rec.edges[g].filter(([t]) => t <= until);
+  return { t0_ns: rec.t0, t1_ns: until, start: rec.start, edges };
+}
+// Contact bounce, as world.py's: irregular toggles 0.1-1.5 ms apart for `ms`, then `level`.
+function bounce(gpio, ms, level, seed) {
+  let state = (Number(seed) >>> 0) || 1, t = chip.nanos, lv = level, toggles = 0;
+  const end = t + ms * 1e6;
+  const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) % 1401) + 100;
+  while ((t += next() * 1000) < end) {
+    const set = lv;
+    timers.push({ until: t, done: () => drive(gpio, set) });
+    lv = 1 - lv;
+    toggles += 1;
+  }
+  timers.push({ until: end, done: () => drive(gpio, level) });
+  wake();
+  return { toggles, settle_us: Math.floor(end / 1000) };
+}
 const nowUs = () => Math.floor(chip.nanos / 1000);
 const ops = {
   hello: () => ({ node: args.id, virtual: !!args.virtual, now_us: nowUs(), pid: process.pid,
@@ -171,6 +204,7 @@ const ops = {
     return { at: chip.flash.cutAt };
   },
   flash_writes: () => ({ writes: chip.flash.writes }),
+  serial_rx: () => ({ last_rx_us: Math.floor(lastRxNs / 1000), now_us: nowUs() }),
   // Virtual time: run the chip `us`/`ms` further, then stop. Free-running: wait until the
   // simulated clock has moved that far. Either way the reply comes at the target time.
   advance: (c, cmd, reply) => {
@@ -181,20 +215,29 @@ const ops = {
   },
   // Record the level changes of `gpios` for `us` simulated microseconds from now.
   record: (c, cmd, reply) => {
-    const gpios = (cmd.gpios ?? [DMX_PIN]).map(Number);
-    const t0 = chip.nanos, until = t0 + 1000 * Number(cmd.us);
-    const rec = { gpios: new Set(gpios), edges: Object.fromEntries(gpios.map((g) => [g, []])) };
-    const start = Object.fromEntries(gpios.map((g) => [g, wireLevel(mcu.gpio[g])]));
-    recorders.push(rec);
-    waiters.push({ until, done: () => {
-      recorders.splice(recorders.indexOf(rec), 1);
-      const edges = {};
-      for (const g of gpios) edges[g] = rec.edges[g].filter(([t]) => t <= until);
-      reply({ t0_ns: t0, t1_ns: until, start, edges });
-    } });
+    const rec = beginRecording((cmd.gpios ?? [DMX_PIN]).map(Number));
+    const until = rec.t0 + 1000 * Number(cmd.us);
+    waiters.push({ until, done: () => reply(endRecording(rec, until)) });
     wake();
     return undefined;
   },
+  // An open recording (the HIL rig acts on the node meanwhile): begin now, and end at the
+  // simulated time `at_us` (the reply comes then; at once if that is past).
+  record_begin: (c, cmd) => {
+    const rec = beginRecording((cmd.gpios ?? [DMX_PIN]).map(Number));
+    openRecs.set(nextRec, rec);
+    return { rec: nextRec++, t0_ns: rec.t0 };
+  },
+  record_end: (c, cmd, reply) => {
+    const rec = openRecs.get(Number(cmd.rec));
+    if (!rec) throw new Error(`no open recording ${cmd.rec}`);
+    openRecs.delete(Number(cmd.rec));
+    const until = Math.max(chip.nanos, 1000 * Number(cmd.at_us));
+    waiters.push({ until, done: () => reply(endRecording(rec, until)) });
+    wake();
+    return undefined;
+  },
+  bounce: (c, cmd) => bounce(Number(cmd.gpio), Number(cmd.ms), Number(cmd.level), cmd.seed ?? 1),
 };
 
 function onCommand(c, cmd) {
@@ -206,7 +249,7 @@ function onCommand(c, cmd) {
   if (!op) return c.sock.write(packJson({ id: cmd.id, ok: false, error: `unknown op '${cmd.op}'` }));
   try {
     const out = op(c, cmd, reply);
-    if (!['advance', 'record'].includes(cmd.op)) reply(out);
+    if (!['advance', 'record', 'record_end'].includes(cmd.op)) reply(out);
   } catch (err) {
     c.sock.write(packJson({ id: cmd.id, ok: false, error: String(err) }));
   }
@@ -242,9 +285,11 @@ const pause = (ms) => new Promise((r) => {
 const turn = () => new Promise((r) => setImmediate(r));
 
 function settleWaiters() {
-  for (let i = 0; i < waiters.length; ) {
-    if (waiters[i].until <= chip.nanos) waiters.splice(i, 1)[0].done();
-    else i += 1;
+  for (const list of [timers, waiters]) {
+    for (let i = 0; i < list.length; ) {
+      if (list[i].until <= chip.nanos) list.splice(i, 1)[0].done();
+      else i += 1;
+    }
   }
 }
 
@@ -266,7 +311,8 @@ async function runLoop() {
     feedCdc();
     settleWaiters();
     sampleSpeed();
-    let until = waiters.length ? Math.min(...waiters.map((w) => w.until)) : Infinity;
+    const due = [...waiters, ...timers];
+    let until = due.length ? Math.min(...due.map((w) => w.until)) : Infinity;
     if (args.virtual && !waiters.length) {
       await pause(50);
       continue;
