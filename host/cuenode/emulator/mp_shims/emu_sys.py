@@ -23,7 +23,7 @@ def _unread():
     when the firmware hands the port to the REPL they are the REPL's (mpnode.mjs toRepl)."""
     data, pos = _rx
     _rx[0], _rx[1] = b"", 0
-    return "".join("%02x" % b for b in data[pos:])  # a str: JS reads it as text
+    return "".join("%02x" % b for b in data[pos:])  # noqa: UP031 - MicroPython; a str for JS
 
 
 def _any():
