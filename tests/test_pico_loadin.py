@@ -89,6 +89,8 @@ def test_push_go_status_over_the_stdin_link(chip: EmulatedPico) -> None:
     status = cuenode(chip, "status")
     assert status.returncode == 0, status.stderr + status.stdout
     assert "cue 1" in status.stdout and "Pico check" in status.stdout
+    # the viper loops passed their start-up self-check as armv6m Thumb code on the M0+
+    assert "loops: frame native, GO native" in status.stdout, status.stdout
 
 
 def test_dmx_pin_capture_decodes_with_sigrok(chip: EmulatedPico, tmp_path: Path) -> None:

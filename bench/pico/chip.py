@@ -18,11 +18,14 @@ boot       reset to the first DMX packet on GPIO0.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import re
 import statistics
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +34,7 @@ from cuenode.build.compile import compile_file
 from cuenode.emulator.pico import DMX_TX_GPIO
 from cuenode.emulator.pico.api import EmulatedPico
 from cuenode.emulator.pico.image import prepared_image
-from cuenode.emulator.pico.pins import PinTrace
+from cuenode.emulator.pico.pins import PinTrace, record
 from cuenode.paths import EXAMPLES_DIR, REPO_ROOT
 
 HERE = Path(__file__).resolve().parent
@@ -56,8 +59,8 @@ def show_bytes(path: Path, node: str) -> bytes:
 def packet_starts(trace: PinTrace) -> list[int]:
     """Simulated ns at which each break starts (a low of >= 88 us)."""
     starts, t = [], trace.t0_ns
-    for level, ns in trace.runs():
-        if level == 0 and ns >= BREAK_NS:
+    for k, (level, ns) in enumerate(trace.runs()):
+        if k and level == 0 and ns >= BREAK_NS:  # the first run is cut by the record
             starts.append(t)
         t += ns
     return starts
@@ -100,6 +103,79 @@ RESULT = re.compile(r"^RESULT (\S+) (.*)$")
 def results(text: str) -> dict[str, str]:
     """`RESULT name value` lines the chip printed."""
     return {m[1]: m[2] for line in text.splitlines() if (m := RESULT.match(line.strip()))}
+
+
+def level_at(trace: PinTrace, ns: int) -> int:
+    i = bisect.bisect_right(trace.edges, (ns, 2))
+    return trace.edges[i - 1][1] if i else trace.start
+
+
+def packet_bytes(trace: PinTrace, start_ns: int, n: int = 513) -> bytes:
+    """The slots of the packet whose break starts at start_ns, read at the bit centres (the
+    PIO's timing is exact: break 176 us, MAB 12 us, 44 us a slot, 4 us a bit)."""
+    out = bytearray()
+    for k in range(n):
+        slot = start_ns + (188 + 44 * k) * 1000
+        out.append(sum(level_at(trace, slot + (4 * (1 + b) + 2) * 1000) << b for b in range(8)))
+    return bytes(out)
+
+
+def go_latency(show: bytes, node: str) -> dict[str, float]:
+    """B1 pulled low at its pin -> the first packet on GPIO0 whose levels differ from standby."""
+    with booted(node, show) as chip:
+        chip.until_sim(BOOTED_S)
+        traces: dict[int, PinTrace] = {}
+        with chip.node.world(timeout=30) as io:
+            rec = threading.Thread(
+                target=lambda: traces.update(record(io, [B1_GPIO, DMX_TX_GPIO], 0.4))
+            )
+            rec.start()
+            chip.wait_sim(0.1)  # standby packets first
+            chip.press(B1_GPIO)
+            chip.wait_sim(0.08)
+            chip.release(B1_GPIO)
+            rec.join()
+    b1, dmx = traces[B1_GPIO], traces[DMX_TX_GPIO]
+    edge = next(t for t, level in b1.edges if level == 0)
+    starts = [t for t in packet_starts(dmx) if t + 23_000_000 <= dmx.t1_ns]
+    standby = packet_bytes(dmx, starts[0])
+    first = next(t for t in starts if packet_bytes(dmx, t) != standby)
+    return {
+        "edge_to_break_ms": (first - edge) / 1e6,
+        "edge_to_packet_end_ms": (first + 22_760_000 - edge) / 1e6,
+    }
+
+
+def boot_to_dmx(show: bytes, node: str) -> dict[str, float]:
+    """Reset (the chip's clock at 0) to the first break on GPIO0, and to the first packet with
+    the show's standby look."""
+    with booted(node, show) as chip:
+        trace = chip.record([DMX_TX_GPIO], 1.5 - chip.sim_time())[DMX_TX_GPIO]
+    starts = packet_starts(trace)
+    return {"recorded_from_s": trace.t0_ns / 1e9, "first_break_s": starts[0] / 1e9}
+
+
+HEAP = re.compile(r"^(HEAP|CUE|FRAMES) (.*)$")
+
+
+def heap(show: bytes, node: str) -> list[str]:
+    """heap_main.py as main.py: the real application plus a task printing gc.mem_free()
+    standing by and through each cue (read off the USB serial)."""
+    import serial
+
+    extra = {"main.py": (HERE / "heap_main.py").read_bytes()}
+    lines: list[str] = []
+    with booted(node, show, extra) as chip, serial.Serial(chip.port, timeout=1) as port:
+        deadline = time.monotonic() + 1800  # a hang guard only
+        while time.monotonic() < deadline:
+            line = port.readline().decode(errors="replace").strip()
+            if m := HEAP.match(line):
+                lines.append(line)
+                if m[2] == "done":
+                    break
+            elif "Error" in line:
+                raise RuntimeError(line)
+    return lines
 
 
 BENCH_FILES = ("go_cost.py", "engine_frames.py", "effects_frames.py")
@@ -145,6 +221,12 @@ def main(argv: list[str] | None = None) -> None:
         out["frames"] = frames(show, args.node, args.seconds)
     if args.what in ("cycles", "all"):
         out["cycles"] = cycles(show, args.node)
+    if args.what in ("golatency", "all"):
+        out["go_latency"] = go_latency(show, args.node)
+    if args.what in ("boot", "all"):
+        out["boot"] = boot_to_dmx(show, args.node)
+    if args.what in ("heap", "all"):
+        out["heap"] = heap(show, args.node)
     json.dump(out, sys.stdout, indent=1)
     print()
 

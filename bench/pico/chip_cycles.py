@@ -25,7 +25,7 @@ def clock_ms():
 
 
 def engine(show, fast):
-    f = open(DATA + show, "rb")
+    f = open(DATA + show, "rb")  # noqa: SIM115 - streamed from, as on the node
     log = EventLog(64)
     eng = Engine(Universe(), RelayGovernor(4, log), log, fast=fast)
     eng.load(ShowReader(f), 0)
