@@ -54,7 +54,7 @@ async def run_with_stall(app, handler, wdt):
 
 nodeapp.run = run_with_stall
 nodeapp.main()
-""" % (int(STALL_AT_S * 1000), int(STALL_AT_S * 1000) + 1500)
+""" % (int(STALL_AT_S * 1000), int(STALL_AT_S * 1000) + 1500)  # noqa: UP031
 
 
 @pytest.fixture(scope="module")
