@@ -81,7 +81,7 @@ class DmxOut:
         dma = self.dma
         if not dma.active():
             return False
-        if dma.count > _SPIN_SLOTS:
+        if dma.count > _SPIN_SLOTS:  # type: ignore[attr-defined]  # DMA.count: not in the stubs
             return True
         while dma.active():
             pass
