@@ -9,10 +9,14 @@
 # gap and the next frame is on time again.
 from cuefw.compat import const, ticks_add, ticks_diff
 
-_LATE_MS = const(1)  # a packet sent this late (or later) moves the schedule. The packet is
-# 22.76 ms on the line, so a 23 ms frame has 0.24 ms of slack: a packet that left a tick late
-# would make the next frame wait for the line. Measured off the emulated Pico's pin (bench/pico,
-# period p50/p99): 1 ms 23.32/24.34 ms, 2 ms 23.67/28.42 ms, 3 ms 23.67/24.31 ms.
+_LATE_MS = const(3)  # a packet sent this late (or later) moves the schedule: a real stall
+# (a long GO, a flash write), not wake-up jitter. Wake-ups on the chip come 0.75 ms (p50) to
+# 2.45 ms (p99) late; such a packet keeps the schedule: the driver queues the next packet
+# behind it (rp2: the DMA is done while the PIO FIFO still holds the last slots), so the next
+# frame waits at most ~2.4 ms for the line and the line catches up 0.24 ms a frame (23 ms
+# schedule, 22.76 ms packet). Measured off the emulated Pico's pin (bench/pico/chip.py, theatre
+# 'sl', packets per simulated s standing by / fading): 1 ms 41.85/41.20, 3 ms 43.12/43.35,
+# 8 ms 43.24/43.39, 23 ms 43.33/43.54.
 
 
 class FramePacer:
@@ -22,8 +26,8 @@ class FramePacer:
         self.late = 0  # frames that went out late since boot (status, tests)
 
     def sent(self, now):
-        """The packet went out at `now`. Anchor the schedule on it if it is late: the next
-        frame is then due one period after this packet started, when the line is free again.
+        """The packet went out at `now`. Anchor the schedule on it if it is late (>= _LATE_MS,
+        a stall): the next frame is then due one period after this packet started.
         (Anchoring on the wake-up instead is not enough: a frame that then waited for the
         line would leave the schedule a line-time behind, and every frame would wait.)"""
         if ticks_diff(now, self.due) >= _LATE_MS:

@@ -15,10 +15,16 @@ def test_on_time_frames_keep_a_fixed_schedule():
     assert p.late == 0
 
 
-def test_a_packet_a_tick_late_moves_the_schedule():
+def test_wake_up_jitter_keeps_the_schedule():
     p = FramePacer(23, 0)
-    p.sent(1)  # the line is busy until ~23.8: a frame due at 23 would wait for it
-    assert p.late == 1 and p.wait_ms(1) == 23
+    p.sent(2)  # 2 ms late (a late wake-up): the driver queues the next packet behind it
+    assert p.late == 0 and p.wait_ms(2) == 21  # the next frame is still due at 23
+
+
+def test_a_packet_3_ms_late_moves_the_schedule():
+    p = FramePacer(23, 0)
+    p.sent(3)  # a stall: the next frame would wait ~2.6 ms for the line, so it moves
+    assert p.late == 1 and p.wait_ms(3) == 23
 
 
 def test_a_late_frame_moves_the_schedule_one_period_on():
