@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file  # noqa: E402
+from cuenode.build.compile import compile_file  # noqa: E402
+from cuenode.emulator.fleet import Fleet, NodePlan  # noqa: E402
 from cuenode.errors import CuenodeError  # noqa: E402
 from cuenode.node import ops  # noqa: E402
 from cuenode.paths import EXAMPLES_DIR  # noqa: E402
@@ -30,7 +31,7 @@ def main() -> None:
     ap.add_argument("--tries", type=int, default=100)
     ap.add_argument("--runtime", default="cpython")
     args = ap.parse_args()
-    demo = compile_show_file(Path(EXAMPLES_DIR) / "demo.yaml")["stage"]
+    demo = compile_file(Path(EXAMPLES_DIR) / "demo.yaml")["stage"]
     with tempfile.TemporaryDirectory() as tmp, Fleet(Path(tmp), runtime=args.runtime) as fl:
         node = fl.add(NodePlan("stage", demo))
         fl.start()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import serial
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.node import ops
 
 REPO = Path(__file__).resolve().parent.parent
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 @pytest.fixture(scope="module")
 def demo() -> bytes:
-    return compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
+    return compile_file(REPO / "examples" / "demo.yaml")["stage"]
 
 
 @pytest.fixture(params=["cpython", "micropython"])

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cuenode.emulator.fleet import Fleet, NodePlan, compile_show_file
+from cuenode.build.compile import compile_file
+from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.errors import CuenodeError
 from cuenode.node import ops
 from repl_states import REPL_STATES, enter_state, take_port
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 @pytest.fixture(scope="module", params=["cpython", "micropython"])
 def node(request, tmp_path_factory):
-    demo = compile_show_file(REPO / "examples" / "demo.yaml")["stage"]
+    demo = compile_file(REPO / "examples" / "demo.yaml")["stage"]
     with Fleet(tmp_path_factory.mktemp("emu"), runtime=request.param) as fleet:
         n = fleet.add(NodePlan("stage", demo))
         fleet.start()

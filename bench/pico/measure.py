@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from cuenode import flash
-from cuenode.emulator.fleet import compile_show_file
+from cuenode.build.compile import compile_file
 from cuenode.paths import EXAMPLES_DIR
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 def stage(work: Path, main_py: Path | None) -> Path:
     files = flash.stage_firmware(work / "stage", "pico", "sl")
     (work / "stage" / "show.bin").write_bytes(
-        compile_show_file(EXAMPLES_DIR / "theatre.yaml")["sl"]
+        compile_file(EXAMPLES_DIR / "theatre.yaml")["sl"]
     )
     files.append("show.bin")
     if main_py is not None:
