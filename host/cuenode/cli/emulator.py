@@ -24,9 +24,8 @@ RUNTIMES = ("cpython", "micropython")
     "--nodes",
     "count",
     type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="How many virtual nodes to start.",
+    default=None,
+    help="How many virtual nodes to start [default: the show's nodes, else 1].",
 )
 @click.option(
     "--show",
@@ -85,9 +84,14 @@ RUNTIMES = ("cpython", "micropython")
     type=click.Path(path_type=Path),
     default=Path(".cuenode"),
     show_default=True,
-    help="Flash directories, sockets and tty symlinks live here.",
+    help="Flash directories, sockets and tty symlinks live here (one emulator per directory). "
+    "Other commands find these nodes in ./.cuenode/nodes, or with CUENODE_NODES_DIR=DIR/nodes.",
 )
-@click.option("--keep-flash", is_flag=True, help="Boot from what is on flash (no re-flash).")
+@click.option(
+    "--keep-flash",
+    is_flag=True,
+    help="Keep what is on each node's flash: its show and its name (from `cuenode flash`).",
+)
 @click.option(
     "--duration",
     type=float,
@@ -96,7 +100,7 @@ RUNTIMES = ("cpython", "micropython")
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the node table as JSON.")
 def emulate(
-    count: int,
+    count: int | None,
     show_path: Path | None,
     headless: bool,
     runtime: str,
@@ -117,7 +121,7 @@ def emulate(
 
     built = build_show(show_path) if show_path else None
     shows = built.blobs if built else None
-    plans = fleet_mod.plan_nodes(count, shows)
+    plans = fleet_mod.plan_nodes(count or (len(shows) if shows else 1), shows)
     fleet = fleet_mod.Fleet(workdir, runtime="pico" if board == "pico" else runtime, speed=speed)
     try:
         for plan in plans:
@@ -150,11 +154,32 @@ def print_nodes(fleet: Fleet, started: float, as_json: bool) -> None:
         for n in fleet.nodes
     ]
     if as_json:
-        click.echo(json.dumps({"nodes": rows, "start_s": round(started, 3)}))
+        click.echo(
+            json.dumps(
+                {
+                    "nodes": rows,
+                    "start_s": round(started, 3),
+                    "nodes_dir": str(fleet.sup.workdir / "nodes"),
+                }
+            )
+        )
         return
     for row in rows:
         click.echo(f"{row['node']:<14} {row['tty']:<12} {row['link']}")
     click.echo(f"{len(rows)} node(s) up in {started:.2f} s; Ctrl-C stops them.")
+    click.echo(discovery_hint(fleet.sup.workdir / "nodes"))
+
+
+def discovery_hint(nodes_dir: Path) -> str:
+    """How other commands find these nodes: ./.cuenode/nodes of their working directory, or
+    CUENODE_NODES_DIR."""
+    if nodes_dir.resolve() == (Path.cwd() / ".cuenode" / "nodes").resolve():
+        return "Other cuenode commands run here find these nodes (`cuenode status --all`)."
+    return (
+        "Other cuenode commands find these nodes with "
+        f"CUENODE_NODES_DIR={nodes_dir} (e.g. `CUENODE_NODES_DIR={nodes_dir} "
+        "cuenode status --all`)."
+    )
 
 
 def capture_all(fleet: Fleet, out: Path, frames: int, virtual: bool) -> None:
