@@ -4,6 +4,7 @@ the show's nodes started by default, names kept with --keep-flash, nodes discove
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -164,3 +165,30 @@ def test_no_nodes_found_says_how_emulated_nodes_are_found(tmp_path: Path) -> Non
     assert done.returncode == 1
     assert "CUENODE_NODES_DIR=DIR/nodes" in done.stderr
     assert f"searched {tmp_path}" in done.stderr
+
+
+def test_capture_json_names_the_node_in_success_and_failure(tmp_path: Path) -> None:
+    work = tmp_path / "emu"
+    proc = start_emulator(
+        work, "--show", str(EXAMPLES_DIR / "demo.yaml"), "--virtual-time", cwd=tmp_path
+    )
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        args = ["capture", "--workdir", str(work), "--frames", "3", "--out", str(tmp_path / "c")]
+        good = subprocess.run(
+            [CUENODE, *args, "--json", "stage"], capture_output=True, text=True, timeout=60
+        )
+        bad = subprocess.run(
+            [CUENODE, *args, "--json", "nobody"], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        stop_emulator(proc)
+    assert good.returncode == 0, good.stderr
+    entry = json.loads(good.stdout)
+    assert entry["node"] == "stage" and entry["ok"] is True and entry["frames"] == 3
+    assert all(Path(f).exists() for f in entry["files"])
+    assert bad.returncode == 1
+    failed = json.loads(bad.stdout)
+    assert failed["node"] == "nobody" and failed["ok"] is False
+    assert "no running emulated node 'nobody'" in failed["error"]

@@ -237,8 +237,28 @@ def say_speeds(fleet: object) -> None:
     show_default=True,
     help="Directory for NODE_ID.bin/.vcd/.json.",
 )
-def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
-    """Capture NODE_ID's DMX line from a running `cuenode emulate` (sigrok .bin + .vcd)."""
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def capture(node_id: str, workdir: Path, frames: int, out: Path, as_json: bool) -> None:
+    """Capture NODE_ID's DMX line from a running `cuenode emulate` (sigrok .bin + .vcd).
+    Exit status 1 if fewer frames than asked for were captured."""
+    entry: dict = {"node": node_id, "workdir": str(workdir)}
+    try:
+        entry.update(capture_node(node_id, workdir, frames, out))
+        text = entry.pop("text")
+    except CuenodeError as exc:
+        if not as_json:
+            raise
+        entry.update(ok=False, error=exc.format_message())
+        click.echo(json.dumps(entry, indent=2))
+        raise SystemExit(1) from None
+    if as_json:
+        click.echo(json.dumps({**entry, "ok": True}, indent=2))
+    else:
+        click.echo(text)
+
+
+def capture_node(node_id: str, workdir: Path, frames: int, out: Path) -> dict:
+    """Record `frames` DMX frames of a running emulated node; what was written."""
     from cuenode.emulator.capture import capture_frames, write_capture
     from cuenode.emulator.client import WorldClient, WorldError
 
@@ -257,24 +277,26 @@ def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
 
             trace = record(io, [0], frames * DMX_FRAME_S)[0]
             paths = write_pin_capture(trace, out / node_id, node_id)
-            click.echo(f"captured {trace.seconds:.3f} simulated s of GPIO0: {paths[0]} {paths[1]}")
-            return
+            text = f"captured {trace.seconds:.3f} simulated s of GPIO0: {paths[0]} {paths[1]}"
+            return {"seconds": trace.seconds, "files": [str(p) for p in paths], "text": text}
         got = capture_frames(io, frames, virtual=hello["virtual"])
         repl = io.state().get("repl", "running")
     if not got:
-        why = (
-            f"the node is at the MicroPython REPL ({repl} mode): nothing drives DMX there"
-            if repl != "running"
-            else "the node sent no DMX frame"
-        )
         raise CuenodeError(
-            f"captured 0 frames of '{node_id}': {why}",
+            f"captured 0 frames of '{node_id}': {no_frames_why(repl)}",
             f"bring cuenode back with `cuenode reset --port {workdir / 'nodes' / node_id}.tty`",
         )
     paths = write_capture(got, out / node_id, node_id)
-    click.echo(f"captured {len(got)} frames: {paths[0]} {paths[1]} {paths[2]}")
     if len(got) < frames:
         raise CuenodeError(f"captured only {len(got)} of {frames} frames of '{node_id}'")
+    text = f"captured {len(got)} frames: {paths[0]} {paths[1]} {paths[2]}"
+    return {"frames": len(got), "files": [str(p) for p in paths], "text": text}
+
+
+def no_frames_why(repl: str) -> str:
+    if repl != "running":
+        return f"the node is at the MicroPython REPL ({repl} mode): nothing drives DMX there"
+    return "the node sent no DMX frame"
 
 
 COMMANDS = [emulate, capture]
