@@ -31,6 +31,16 @@ def run(cmd: list[str], **kw) -> None:
     subprocess.run(cmd, check=True, **kw)
 
 
+def run_quiet(cmd: list[str], **kw) -> None:
+    """A setup step whose output matters only when it fails (pip: the build backend's
+    deprecation notices run to ~100 lines on success); on failure all of it is shown."""
+    env = dict(kw.pop("env", os.environ), PIP_DISABLE_PIP_VERSION_CHECK="1")
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, **kw)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise subprocess.CalledProcessError(done.returncode, cmd)
+
+
 def ensure_venv() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is there
         sys.exit("cuenode needs Python 3.11 or newer")
@@ -41,8 +51,8 @@ def ensure_venv() -> None:
     if stamp.exists() and stamp.read_text() == _digest(ROOT / "pyproject.toml"):
         return
     say("installing cuenode and its test tools into .venv (first run takes a minute)")
-    run([str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"])
-    run([str(BIN / "python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"])
+    run_quiet([str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"])
+    run_quiet([str(BIN / "python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[test]"])
     stamp.write_text(_digest(ROOT / "pyproject.toml"))
 
 
@@ -89,7 +99,7 @@ def ensure_board_stubs() -> None:
             continue
         say(f"installing {package} {version} into {target.relative_to(ROOT)}")
         shutil.rmtree(target, ignore_errors=True)
-        run(
+        run_quiet(
             [
                 str(BIN / "python"),
                 "-m",
@@ -164,6 +174,9 @@ def main() -> int:
     except subprocess.CalledProcessError as exc:
         print(f"[dev] setup step failed: {' '.join(map(str, exc.cmd))} (exit {exc.returncode})")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the running step is ended; no traceback
+        print("[dev] interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -47,6 +47,14 @@ def test_compile_json_lists_each_node_with_its_file(tmp_path: Path) -> None:
     blob = Path(node["path"]).read_bytes()
     assert (doc["show"], node["node"], node["bytes"]) == ("Demo", "stage", len(blob))
     assert node["sha256"] == blob[-32:].hex()
+    assert node["file_sha256"] == hashlib.sha256(blob).hexdigest()  # what sha256sum says
+
+
+def test_compile_says_why_its_hash_is_not_sha256sum_of_the_file(tmp_path: Path) -> None:
+    result = run("compile", DEMO, "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    note = result.output.splitlines()[-1]
+    assert "content hash" in note and "sha256sum" in note and "last 32 bytes" in note
 
 
 def test_compile_one_node(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ staging of firmware files for real chips (mpy-cross per architecture)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -90,7 +91,7 @@ def test_one_bad_port_among_good_ones_fails_that_one(fleet, tmp_path):
     done = cuenode("flash", "--port", node.tty, "--name", "a", "--port", bad, "--name", "b")
     assert done.returncode == 1
     errors = error_lines(done)
-    assert len(errors) == 1 and "b:" in errors[0] and "no such port" in errors[0]
+    assert len(errors) == 1 and f"node 'b' on {bad}: no such port" in errors[0]
     assert hello_name(node.tty)[0] == "a"
 
 
@@ -144,3 +145,38 @@ def test_verify_reads_the_files_back_from_the_node(fleet, tmp_path):
     (stage / "main.py").write_text("# not what the node has\n")
     with pytest.raises(flash.CuenodeError, match="main.py on the node does not match"):
         flash.verify_hashes(node.tty, stage, files)
+
+
+@pytest.mark.slow
+def test_wrong_board_is_refused_before_anything_is_written(fleet):
+    node = fleet.add(NodePlan("stage", None))
+    fleet.start()
+    main_py = (node.flash_dir / "main.py").read_bytes()
+    done = cuenode("flash", "--port", node.tty, "--board", "pico")
+    assert done.returncode == 1
+    errors = error_lines(done)
+    assert len(errors) == 1, done.stderr
+    assert f"node 'stage' on {node.tty}: --board pico is for rp2 chips" in errors[0]
+    assert "this board is emulator" in errors[0] and "use --board emulator" in errors[0]
+    assert "mpremote" not in errors[0]
+    assert "copying" not in done.stderr  # refused before the copy
+    assert (node.flash_dir / "main.py").read_bytes() == main_py
+    assert hello_name(node.tty)[0] == "stage"
+
+
+@pytest.mark.slow
+def test_flash_json_one_entry_per_node_naming_each(fleet, tmp_path):
+    node = fleet.add(NodePlan("stage", None))
+    fleet.start()
+    bad = str(tmp_path / "ttyNOPE")
+    done = cuenode(
+        "flash", "--json", "--port", node.tty, "--name", "fog-rack", "--port", bad, "--name", "b"
+    )
+    assert done.returncode == 1
+    entries = json.loads(done.stdout)
+    assert [e["ok"] for e in entries] == [True, False]
+    good, failed = entries
+    assert good["node"] == "fog-rack" and good["previous_name"] == "stage"
+    assert good["board"] == "emulator" and good["files"] > 0
+    assert failed["node"] == "b" and failed["port"] == bad and "no such port" in failed["error"]
+    assert len(error_lines(done)) == 1

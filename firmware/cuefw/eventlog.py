@@ -193,16 +193,21 @@ _BUTTON_EVENTS = (
 )
 
 
-def _details(code, a, b):
+def relay_text(a, names):
+    """A relay as the show names it ("fog"), or "relay 3" when its name is not known."""
+    return names[a] if names is not None and 0 <= a < len(names) else "relay %d" % a
+
+
+def _details(code, a, b, names=None):
     """What a crew member needs to read in an event's a/b (see the EV_* comments)."""
     if code in _CUE_EVENTS:
         return "cue %s" % cue_text(b)
     if code in (EV_RELAY_OFF, EV_RELAY_REFUSED):
-        return "relay %d: %s" % (a, REASONS.get(b, str(b)))
+        return "%s: %s" % (relay_text(a, names), REASONS.get(b, str(b)))
     if code in (EV_GO_REFUSED, EV_BACK_REFUSED, EV_GOTO_REFUSED):
         return GO_REASONS.get(b, str(b))
     if code == EV_RELAY_ON:
-        return "relay %d" % a + (" pulse %d ms" % b if b else "")
+        return relay_text(a, names) + (" pulse %d ms" % b if b else "")
     if code == EV_SHOW_LOADED:
         return "%d cues, %d parameters" % (a, b)
     if code == EV_STOP:
@@ -216,9 +221,10 @@ def _details(code, a, b):
     return ""
 
 
-def describe(event):
-    """One human-readable line for an event tuple (host tools and the REPL)."""
+def describe(event, relay_names=None):
+    """One human-readable line for an event tuple (host tools and the REPL); relays by the
+    show's names when `relay_names` (in the governor's order) is given."""
     tick, code, a, b = event
-    details = _details(code, a, b)
+    details = _details(code, a, b, relay_names)
     name = NAMES.get(code, "event-%d" % code)
     return "%d %s: %s" % (tick, name, details) if details else "%d %s" % (tick, name)

@@ -9,7 +9,15 @@
 #         if node.want_repl: leave the show loop (relays off) so the REPL takes the port
 from cuefw import showfile
 from cuefw.engine import MODE_NAMES, MODE_RUNNING
-from cuefw.eventlog import EV_CUE_DONE, EV_SHOW_FAILED, GO_REASONS, cue_text, describe
+from cuefw.eventlog import (
+    EV_CUE_DONE,
+    EV_RELAY_REFUSED,
+    EV_SHOW_FAILED,
+    GO_REASONS,
+    R_NOT_ARMED,
+    cue_text,
+    describe,
+)
 from cuefw.store import LIVE
 
 
@@ -35,6 +43,7 @@ class EngineNode:
         self.dmx_fps = 0  # set by the DMX task (frames per second, integer)
         self.load_error = ""
         self.resumed_after = -1  # cue number live before the reset we resumed from (-1: none)
+        self.skipped = []  # "fog not armed": relay actions the last cue change did not run
         # poll() logs EV_CUE_DONE once per cue run, when its fade has arrived: the run is
         # told apart by (cue index, start tick)
         self.done_index = -1
@@ -157,19 +166,46 @@ class EngineNode:
             reason = GO_REASONS.get(code_b, reason)
         raise ValueError("%s refused: %s" % (what, reason))
 
-    def _cue(self):
+    def _cue(self, seq=-1):
+        """The reply to a cue change; relays its cue asked for but could not switch on
+        because the node is disarmed are named, so a skipped fog is never silent."""
         e = self.engine
-        return {"cue": cue_text(e.current_number), "next": cue_text(e.next_number)}
+        out = {"cue": cue_text(e.current_number), "next": cue_text(e.next_number)}
+        if seq >= 0:
+            self.skipped = self._not_armed_since(seq)
+        if self.skipped:
+            out["skipped"] = self.skipped
+        return out
+
+    def _not_armed_since(self, seq):
+        names = []
+        for _, code, a, b in self.log_.since(seq):
+            if code == EV_RELAY_REFUSED and b == R_NOT_ARMED:
+                text = "%s not armed" % self._relay_name(a)
+                if text not in names:
+                    names.append(text)
+        return names
+
+    def _relay_name(self, i):
+        reader = self.reader
+        return reader.relay(i)[0] if reader is not None and i < reader.n_relays else "relay %d" % i
+
+    def _relay_names(self):
+        reader = self.reader
+        n = reader.n_relays if reader is not None else 0
+        return [reader.relay(i)[0] for i in range(n)]
 
     def go(self, now):
+        seq = self.log_.seq
         if not self.engine.go(now):
             self._refused("GO")
-        return self._cue()
+        return self._cue(seq)
 
     def back(self, now):
+        seq = self.log_.seq
         if not self.engine.back(now):
             self._refused("BACK")
-        return self._cue()
+        return self._cue(seq)
 
     def stop(self, now):
         self.engine.stop(now)
@@ -181,12 +217,14 @@ class EngineNode:
         e = self.engine
         if sync and e.mode == MODE_RUNNING and e.current_number == number:
             return {"cue": cue_text(number), "next": cue_text(e.next_number), "already": True}
+        seq = self.log_.seq
         if not e.fire(number, now):
             self._refused("GOTO %s" % cue_text(number))
-        return self._cue()
+        return self._cue(seq)
 
     def arm(self, now):
         self.gov.arm(now)
+        self.skipped = []  # armed now: what the last cue skipped is no longer the state
         return {"armed": True}
 
     def disarm(self, now):
@@ -220,6 +258,7 @@ class EngineNode:
             "load_error": self.load_error,
             # standing by after a reset: the cue that was live before it (GO runs "next")
             "resumed_after": cue_text(self.resumed_after) if e.current < 0 else "",
+            "skipped": self.skipped,  # relays the last cue change skipped ("fog not armed")
         }
 
     def _relays(self, now):
@@ -236,8 +275,9 @@ class EngineNode:
         first = max(since, log.seq - len(log))
         last = min(log.seq, first + limit)
         events = []
+        names = self._relay_names()
         for n in range(first, last):
             ev = log.get(log.seq - 1 - n)
-            text = describe(ev)
+            text = describe(ev, names)
             events.append([ev[0], text[text.find(" ") + 1 :]])
         return events, last

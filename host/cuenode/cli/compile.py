@@ -87,6 +87,19 @@ def show_overview(show: Show) -> str:
     )
 
 
+HASH_NOTE = (
+    "sha256: the show's content hash, as `cuenode status` shows it: the SHA-256 of the file "
+    "without its last 32 bytes, which hold it (so `sha256sum` of the file differs)"
+)
+
+
+def file_sha256(path: Path) -> str:
+    """What `sha256sum` says of the written file (the content hash plus its trailer)."""
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 @click.command("compile")
 @click.argument("show_path", metavar="SHOW.yaml", type=click.Path())
 @click.option("--node", "node", metavar="ID", help="Compile only this node.")
@@ -106,13 +119,17 @@ def compile_cmd(show_path: str, node: str | None, out_dir: str, as_json: bool) -
     paths = write_blobs(result.blobs, Path(out_dir))
     summaries = result.summaries()
     if as_json:
-        nodes = [dict(s.as_dict(), path=str(paths[s.node])) for s in summaries]
+        nodes = [
+            dict(s.as_dict(), path=str(paths[s.node]), file_sha256=file_sha256(paths[s.node]))
+            for s in summaries
+        ]
         doc = {"show": result.show.name, "source": show_path, "out_dir": out_dir, "nodes": nodes}
         click.echo(json.dumps(doc, indent=2))
         return
     click.echo(f"{show_path}: show '{result.show.name}': {show_overview(result.show)}")
     click.echo(summary_table(summaries))
-    click.echo(f"wrote {plural(len(paths), 'compiled show')} to {out_dir}/ (sha256: content hash)")
+    click.echo(f"wrote {plural(len(paths), 'compiled show')} to {out_dir}/")
+    click.echo(HASH_NOTE)
 
 
 @click.command("demo")

@@ -24,9 +24,8 @@ RUNTIMES = ("cpython", "micropython")
     "--nodes",
     "count",
     type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="How many virtual nodes to start.",
+    default=None,
+    help="How many virtual nodes to start [default: the show's nodes, else 1].",
 )
 @click.option(
     "--show",
@@ -85,9 +84,14 @@ RUNTIMES = ("cpython", "micropython")
     type=click.Path(path_type=Path),
     default=Path(".cuenode"),
     show_default=True,
-    help="Flash directories, sockets and tty symlinks live here.",
+    help="Flash directories, sockets and tty symlinks live here (one emulator per directory). "
+    "Other commands find these nodes in ./.cuenode/nodes, or with CUENODE_NODES_DIR=DIR/nodes.",
 )
-@click.option("--keep-flash", is_flag=True, help="Boot from what is on flash (no re-flash).")
+@click.option(
+    "--keep-flash",
+    is_flag=True,
+    help="Keep what is on each node's flash: its show and its name (from `cuenode flash`).",
+)
 @click.option(
     "--duration",
     type=float,
@@ -96,7 +100,7 @@ RUNTIMES = ("cpython", "micropython")
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the node table as JSON.")
 def emulate(
-    count: int,
+    count: int | None,
     show_path: Path | None,
     headless: bool,
     runtime: str,
@@ -117,7 +121,7 @@ def emulate(
 
     built = build_show(show_path) if show_path else None
     shows = built.blobs if built else None
-    plans = fleet_mod.plan_nodes(count, shows)
+    plans = fleet_mod.plan_nodes(count or (len(shows) if shows else 1), shows)
     fleet = fleet_mod.Fleet(workdir, runtime="pico" if board == "pico" else runtime, speed=speed)
     try:
         for plan in plans:
@@ -150,11 +154,32 @@ def print_nodes(fleet: Fleet, started: float, as_json: bool) -> None:
         for n in fleet.nodes
     ]
     if as_json:
-        click.echo(json.dumps({"nodes": rows, "start_s": round(started, 3)}))
+        click.echo(
+            json.dumps(
+                {
+                    "nodes": rows,
+                    "start_s": round(started, 3),
+                    "nodes_dir": str(fleet.sup.workdir / "nodes"),
+                }
+            )
+        )
         return
     for row in rows:
         click.echo(f"{row['node']:<14} {row['tty']:<12} {row['link']}")
     click.echo(f"{len(rows)} node(s) up in {started:.2f} s; Ctrl-C stops them.")
+    click.echo(discovery_hint(fleet.sup.workdir / "nodes"))
+
+
+def discovery_hint(nodes_dir: Path) -> str:
+    """How other commands find these nodes: ./.cuenode/nodes of their working directory, or
+    CUENODE_NODES_DIR."""
+    if nodes_dir.resolve() == (Path.cwd() / ".cuenode" / "nodes").resolve():
+        return "Other cuenode commands run here find these nodes (`cuenode status --all`)."
+    return (
+        "Other cuenode commands find these nodes with "
+        f"CUENODE_NODES_DIR={nodes_dir} (e.g. `CUENODE_NODES_DIR={nodes_dir} "
+        "cuenode status --all`)."
+    )
 
 
 def capture_all(fleet: Fleet, out: Path, frames: int, virtual: bool) -> None:
@@ -212,8 +237,28 @@ def say_speeds(fleet: object) -> None:
     show_default=True,
     help="Directory for NODE_ID.bin/.vcd/.json.",
 )
-def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
-    """Capture NODE_ID's DMX line from a running `cuenode emulate` (sigrok .bin + .vcd)."""
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def capture(node_id: str, workdir: Path, frames: int, out: Path, as_json: bool) -> None:
+    """Capture NODE_ID's DMX line from a running `cuenode emulate` (sigrok .bin + .vcd).
+    Exit status 1 if fewer frames than asked for were captured."""
+    entry: dict = {"node": node_id, "workdir": str(workdir)}
+    try:
+        entry.update(capture_node(node_id, workdir, frames, out))
+        text = entry.pop("text")
+    except CuenodeError as exc:
+        if not as_json:
+            raise
+        entry.update(ok=False, error=exc.format_message())
+        click.echo(json.dumps(entry, indent=2))
+        raise SystemExit(1) from None
+    if as_json:
+        click.echo(json.dumps({**entry, "ok": True}, indent=2))
+    else:
+        click.echo(text)
+
+
+def capture_node(node_id: str, workdir: Path, frames: int, out: Path) -> dict:
+    """Record `frames` DMX frames of a running emulated node; what was written."""
     from cuenode.emulator.capture import capture_frames, write_capture
     from cuenode.emulator.client import WorldClient, WorldError
 
@@ -232,24 +277,26 @@ def capture(node_id: str, workdir: Path, frames: int, out: Path) -> None:
 
             trace = record(io, [0], frames * DMX_FRAME_S)[0]
             paths = write_pin_capture(trace, out / node_id, node_id)
-            click.echo(f"captured {trace.seconds:.3f} simulated s of GPIO0: {paths[0]} {paths[1]}")
-            return
+            text = f"captured {trace.seconds:.3f} simulated s of GPIO0: {paths[0]} {paths[1]}"
+            return {"seconds": trace.seconds, "files": [str(p) for p in paths], "text": text}
         got = capture_frames(io, frames, virtual=hello["virtual"])
         repl = io.state().get("repl", "running")
     if not got:
-        why = (
-            f"the node is at the MicroPython REPL ({repl} mode): nothing drives DMX there"
-            if repl != "running"
-            else "the node sent no DMX frame"
-        )
         raise CuenodeError(
-            f"captured 0 frames of '{node_id}': {why}",
+            f"captured 0 frames of '{node_id}': {no_frames_why(repl)}",
             f"bring cuenode back with `cuenode reset --port {workdir / 'nodes' / node_id}.tty`",
         )
     paths = write_capture(got, out / node_id, node_id)
-    click.echo(f"captured {len(got)} frames: {paths[0]} {paths[1]} {paths[2]}")
     if len(got) < frames:
         raise CuenodeError(f"captured only {len(got)} of {frames} frames of '{node_id}'")
+    text = f"captured {len(got)} frames: {paths[0]} {paths[1]} {paths[2]}"
+    return {"frames": len(got), "files": [str(p) for p in paths], "text": text}
+
+
+def no_frames_why(repl: str) -> str:
+    if repl != "running":
+        return f"the node is at the MicroPython REPL ({repl} mode): nothing drives DMX there"
+    return "the node sent no DMX frame"
 
 
 COMMANDS = [emulate, capture]

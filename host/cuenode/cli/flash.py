@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,7 +40,11 @@ def _names(names: tuple[str, ...], ports: list[str]) -> list[str | None]:
     return list(names)
 
 
-def _flash_all(targets: list[tuple[str, str | None]], board: str | None) -> list:
+def _flash_all(
+    targets: list[tuple[str, str | None]], board: str | None, quiet: bool = False
+) -> list[flash.FlashResult]:
+    """Flash every target in parallel; progress on stderr, a verdict line per node (stdout,
+    unless quiet: --json prints only the JSON)."""
     lock = threading.Lock()
 
     def step_for(port: str):
@@ -52,9 +57,10 @@ def _flash_all(targets: list[tuple[str, str | None]], board: str | None) -> list
     def one(target: tuple[str, str | None]) -> flash.FlashResult:
         port, name = target
         result = flash.flash_node(port, name, board, step_for(port))
-        with lock:
-            verdict = "ok" if result.ok else "FAILED"
-            click.echo(f"{port}: {result.name or '?'} {verdict} ({result.seconds:.1f} s)")
+        if not quiet:
+            with lock:
+                verdict = "ok" if result.ok else "FAILED"
+                click.echo(f"{result.label()}: {verdict} ({result.seconds:.1f} s)")
         return result
 
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
@@ -82,19 +88,34 @@ def _summary(results: list) -> None:
     help="Board data to install (default: detected from the running MicroPython).",
 )
 @click.option("--all", "all_nodes", is_flag=True, help="Every board found (keeps their names).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output (one entry per node)."
+)
 def flash_cmd(
-    ports: tuple[str, ...], names: tuple[str, ...], board: str | None, all_nodes: bool
+    ports: tuple[str, ...],
+    names: tuple[str, ...],
+    board: str | None,
+    all_nodes: bool,
+    as_json: bool,
 ) -> None:
     """Install the cuenode firmware on boards already running MicroPython, name them, reset
-    them and check each answers as its new name. The show on a node is kept."""
+    them and check each answers as its new name. The show on a node is kept. --board is
+    checked against the chip first. Exit status 1 if any node failed."""
     chosen = _ports(ports, all_nodes)
-    results = _flash_all(list(zip(chosen, _names(names, chosen), strict=True)), board)
-    _summary(results)
+    targets = list(zip(chosen, _names(names, chosen), strict=True))
+    results = _flash_all(targets, board, quiet=as_json)
+    if as_json:
+        entries = [r.as_json() for r in results]
+        click.echo(json.dumps(entries if len(results) > 1 else entries[0], indent=2))
+    else:
+        _summary(results)
     failed = [r for r in results if not r.ok]
+    if len(results) == 1 and failed:
+        raise CuenodeError(f"{failed[0].label()}: {failed[0].error}")
     if failed:
         raise CuenodeError(
-            f"flash failed on {len(failed)} node(s): "
-            + "; ".join(f"{r.name or r.port}: {r.error}" for r in failed)
+            f"flash failed on {len(failed)} of {len(results)} node(s): "
+            + "; ".join(f"{r.label()}: {r.error}" for r in failed)
         )
 
 

@@ -263,7 +263,13 @@ def push_cmd(
 def _describe(result: dict) -> str:
     if not result:
         return "ok"
-    return ", ".join(f"{k} {v if v != '' else '-'}" for k, v in result.items())
+    return ", ".join(_field(k, v) for k, v in result.items())
+
+
+def _field(key: str, value: Any) -> str:
+    if key == "skipped":  # relays the cue did not switch: "skipped fog not armed"
+        return f"skipped {', '.join(value)}"
+    return f"{key} {value if value != '' else '-'}"
 
 
 def _control_command(name: str, op: Callable[[Session], dict], help_text: str) -> click.Command:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cuenode.build.image import stage_image
+from cuenode.build.image import ID_FILE, stage_image
 from cuenode.emulator.supervisor import NodeConfig, Supervisor, VirtualNode
 from cuenode.errors import CuenodeError
 from cuenode.show.model import Show
@@ -46,12 +46,22 @@ def fixture_labels(show: Show) -> dict[str, list[tuple[str, str, int, int]]]:
 
 
 def flash_node(flash_dir: Path, node_id: str, show: bytes | None, fresh: bool = True) -> None:
-    """Erase (if fresh) and write firmware, identity and show, as `cuenode flash` would."""
+    """Erase (if fresh) and write firmware, identity and show, as `cuenode flash` would.
+    Not fresh (--keep-flash): the firmware is updated, the name and show on flash are kept."""
     if fresh and flash_dir.exists():
         shutil.rmtree(flash_dir)
-    stage_image(flash_dir, "emulator", node_id)
+    kept = None if fresh else kept_name(flash_dir)
+    stage_image(flash_dir, "emulator", kept or node_id)
     if show is not None:
         (flash_dir / SHOW_FILE).write_bytes(show)
+
+
+def kept_name(flash_dir: Path) -> str | None:
+    """The name on a node's flash (given by `cuenode flash --name`), if it has one."""
+    try:
+        return (flash_dir / ID_FILE).read_text().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 class Fleet:

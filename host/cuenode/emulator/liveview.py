@@ -13,6 +13,7 @@ from typing import Any
 
 from cuefw import eventlog
 from cuefw import showfile as sf
+from rich.markup import escape
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -104,7 +105,7 @@ class NodePanel(Static):
             state = self.node.io.state()
             frame = self.node.io.request_frame()
         except Exception as exc:  # noqa: BLE001 - a rebooting node is shown, not fatal
-            self.update(f"[b]{self.node.node_id}[/b]  (no answer: {exc})")
+            self.update(f"[b]{self.node.node_id}[/b]  (no answer: {escape(str(exc))})")
             return
         probe = state.get("probe") or {}
         # An emulated Pico's frame rate is per simulated second (its clock is not the wall's).
@@ -127,8 +128,10 @@ class NodePanel(Static):
         buttons = "  ".join(
             f"B{i + 1}:{'down' if b else 'up'}" for i, b in enumerate(probe.get("buttons", []))
         )
-        keys = "  ".join(
-            f"[{ACTION_KEYS[a]}]={label}" for a, label in self.buttons.items() if a in ACTION_KEYS
+        keys = "  ".join(  # "[space]" would be read as a markup tag and vanish: escaped
+            escape(f"[{ACTION_KEYS[a]}]={label}")
+            for a, label in self.buttons.items()
+            if a in ACTION_KEYS
         )
         grid = dmx_grid(frame.slots) if frame is not None else "(no DMX yet)"
         if frame is not None and self.labels:
@@ -155,7 +158,8 @@ class LiveView(App):
         Binding("space", "button('go')", "GO"),
         Binding("b", "button('back')", "BACK"),
         Binding("s", "button('stop')", "STOP"),
-        Binding("tab", "next_node", "next node"),
+        # priority: the screen's own Tab (focus the next widget) would take the key first
+        Binding("tab", "next_node", "next node", priority=True),
         Binding("q", "quit", "quit"),
     ]
 

@@ -10,6 +10,7 @@ process and is where the bridge's faults live: `--baud` pacing, corrupted bytes,
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import queue
 import random
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cuenode.emulator.client import WorldClient
+from cuenode.errors import CuenodeError
 
 EXIT_HARD_RESET = 3
 EXIT_WATCHDOG = 4
@@ -204,9 +206,34 @@ class VirtualNode:
         return bytes(out)
 
 
+LOCK_FILE = "emulator.lock"
+
+
+def lock_workdir(workdir: Path) -> int:
+    """One emulator per work directory: a second one would erase the running nodes' flash and
+    take over their tty links. The lock (flock, released when the process ends, even killed)
+    holds the owner's pid for the message."""
+    fd = os.open(workdir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        owner = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise CuenodeError(
+            f"{workdir}: another emulator (pid {owner}) is running on this work directory",
+            "stop it first (Ctrl-C in its terminal, or `kill " + owner + "`), "
+            "or give this one its own --workdir",
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
 class Supervisor:
     def __init__(self, workdir: str | Path, python: str | None = None) -> None:
         self.workdir = Path(workdir).resolve()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = lock_workdir(self.workdir)  # before anything in it is touched
         for sub in ("flash", "run", "nodes"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
         self.python = python or sys.executable
@@ -258,6 +285,9 @@ class Supervisor:
         self.thread.join(timeout=5)
         for node in self.nodes.values():
             self._close_pty(node)
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)  # releases the workdir lock
+            self._lock_fd = -1
 
     # -- pty ----------------------------------------------------------------------------
     def _open_pty(self, node: VirtualNode) -> None:

@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from cuenode.boards import board_names, family_for_probe
+from cuenode.boards import board_names, family_for_probe, load_board
 from cuenode.build import image
 from cuenode.errors import CuenodeError
 
@@ -42,9 +42,32 @@ class FlashResult:
     seconds: float = 0.0
     error: str = ""
 
+    previous: str = ""  # the name on the node before flashing ("" if none or unknown)
+
     @property
     def ok(self) -> bool:
         return not self.error
+
+    def label(self) -> str:
+        """The node as a rigger knows it: its name (and the old one if renamed) and port."""
+        names = self.name or self.previous
+        if self.previous and self.name and self.previous != self.name:
+            names = f"{self.previous}' → '{self.name}"
+        return f"node '{names}' on {self.port}" if names else self.port
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "port": self.port,
+            "node": self.name or self.previous or None,
+            "previous_name": self.previous or None,
+            "board": self.board or None,
+            "ok": self.ok,
+            "files": self.files,
+            "seconds": round(self.seconds, 3),
+        }
+        if not self.ok:
+            out["error"] = self.error
+        return out
 
 
 # --- talking to MicroPython through mpremote ---------------------------------------------------
@@ -78,12 +101,44 @@ def _remedy(port: str) -> str:
 
 
 PROBE = "import sys,os\nprint(sys.implementation._machine)\nprint(os.uname()[0])\n"
+NAME_PROBE = "try:\n print('node.id=' + open('node.id').read().strip())\nexcept OSError:\n pass\n"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What MicroPython on a port says it is, and the node name on its flash ("" if none)."""
+
+    machine: str
+    name: str
+
+
+def probe(port: str) -> Probe:
+    """One mpremote call: the chip (sys.implementation._machine, uname) and node.id."""
+    out = mpremote(port, "exec", PROBE + NAME_PROBE)
+    lines = out.strip().splitlines()
+    name = next((ln[len("node.id=") :] for ln in lines if ln.startswith("node.id=")), "")
+    machine = "\n".join(ln for ln in lines if not ln.startswith("node.id="))
+    return Probe(machine + "\n", name.strip())
 
 
 def detect_board(port: str) -> str:
     """The board name (boards/<name>.py) for what MicroPython on `port` says it is."""
-    out = mpremote(port, "exec", PROBE)
-    return board_for(out)
+    return board_for(probe(port).machine)
+
+
+def check_board(port: str, board: str, machine: str) -> None:
+    """As esptool checks the chip before writing: --board must be for the chip found, or the
+    copy would fail late (or the node would not boot) for the wrong reason."""
+    wanted = load_board(board)
+    found = family_for_probe(machine)
+    if wanted is None or found is None or found.name == wanted.family:
+        return
+    says = machine.strip().splitlines()[0] if machine.strip() else "?"
+    raise CuenodeError(
+        f"{port}: --board {board} is for {wanted.family} chips, but this board is "
+        f"{found.name} (MicroPython says: {says})",
+        f"use --board {found.default_board}, or leave --board out to detect it",
+    )
 
 
 def board_for(probe_output: str) -> str:
@@ -129,7 +184,8 @@ def flash_node(
     try:
         _flash(result, board, say)
     except CuenodeError as exc:
-        result.error = exc.format_message()
+        # result.label() names the node and its port: the message need not repeat the port
+        result.error = exc.format_message().removeprefix(f"{port}: ")
     result.seconds = time.monotonic() - started
     return result
 
@@ -142,9 +198,17 @@ def _flash(result: FlashResult, board: str | None, say: Step) -> None:
             "is the board plugged in? `cuenode status --all` lists the nodes found",
         )
     say("asking MicroPython what it is")
-    result.board = board or detect_board(port)
+    found = probe(port)
+    result.previous = found.name
+    if board is not None:
+        try:
+            check_board(port, board, found.machine)
+        except CuenodeError:
+            reset(port)  # the probe left it at the REPL: back to its show, as it was
+            raise
+    result.board = board or board_for(found.machine)
     if not result.name:
-        result.name = current_name(port)
+        result.name = found.name or no_name(port)
     with tempfile.TemporaryDirectory(prefix="cuenode-flash-") as tmp:
         stage = Path(tmp)
         say(f"compiling for {result.board}")
@@ -198,12 +262,8 @@ def verify_hashes(port: str, stage: Path, files: list[str]) -> None:
             )
 
 
-def current_name(port: str) -> str:
-    out = mpremote(port, "exec", "print(open('node.id').read().strip())")
-    name = out.strip()
-    if not name or "Error" in name:
-        raise CuenodeError(f"{port} has no node name yet", "give it one with --name NODE_ID")
-    return name
+def no_name(port: str) -> NoReturn:
+    raise CuenodeError(f"{port} has no node name yet", "give it one with --name NODE_ID")
 
 
 def reset(port: str) -> None:

@@ -52,4 +52,6 @@ def status_lines(st: dict[str, Any]) -> list[str]:
         lines[-1] += f", {loops_text(st['loops'])}"
     if st.get("load_error"):
         lines.append(f"  show not loaded: {st['load_error']}")
+    if st.get("skipped"):
+        lines.append(f"  the last cue skipped: {', '.join(st['skipped'])} (ARM to allow)")
     return lines
