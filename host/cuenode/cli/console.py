@@ -13,6 +13,7 @@ import click
 
 from cuenode.cli.link import target_options, targets
 from cuenode.console.console import Console
+from cuenode.console.localsock import LocalServer
 from cuenode.console.osc import DEFAULT_PORT, OscServer
 from cuenode.errors import CuenodeError
 from cuenode.node import fleet
@@ -79,7 +80,9 @@ def console_cmd(
     say = _say(as_json) if headless else lines.append
     console = Console(targets, baud, say=say)
     osc = None if no_osc else OscServer(console, osc_bind, osc_port, osc_allow)
+    local = LocalServer(console)
     console.start()
+    local.start()
     if osc is not None:
         osc.start()
     try:
@@ -92,6 +95,7 @@ def console_cmd(
     finally:
         if osc is not None:
             osc.close()
+        local.close()
         console.close()
 
 

@@ -53,6 +53,7 @@ class NodeWorker(threading.Thread):
         self.requests = 0
         self.failures = 0
         self.last_answer = 0.0  # monotonic time of the last good answer (link health)
+        self.status_due = False
 
     # --- called from other threads ---------------------------------------------------------
 
@@ -66,6 +67,11 @@ class NodeWorker(threading.Thread):
             if self.session is None:
                 raise CuenodeError(f"{self.node} is not connected", "check its cable")
             return fn(self.session)
+
+    def refresh_soon(self) -> None:
+        """Read the node's status at the next turn of the loop (after a push through us)."""
+        self.status_due = True
+        self._wake()
 
     def stop(self) -> None:
         self.running = False
@@ -106,8 +112,8 @@ class NodeWorker(threading.Thread):
                 events = ops.events(self.session, timeout=0.05)
             for event in events:
                 self.inbox.put(Note(self.node, "event", event=event))
-            if any(e.code in _REFRESH_AFTER for e in events):
-                next_status = 0.0
+            if self.status_due or any(e.code in _REFRESH_AFTER for e in events):
+                next_status, self.status_due = 0.0, False
             if time.monotonic() >= next_status:
                 self._status()
                 next_status = time.monotonic() + STATUS_EVERY_S
