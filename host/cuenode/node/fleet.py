@@ -77,8 +77,8 @@ def on_ports(
                 on_done(outcome)
         return outcome
 
-    if len(targets) == 1:
-        return [call(targets[0])]
+    if len(targets) <= 1:
+        return [call(t) for t in targets]
     with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(targets))) as pool:
         return list(pool.map(call, targets))
 
