@@ -346,11 +346,13 @@ class NodeEvent:
         return line.split(" ", 1)[1]
 
 
-def events(session: Session, timeout: float = 0.0) -> list[NodeEvent]:
-    """Event frames the node has sent (subscribed sessions), waiting up to `timeout` s."""
-    return [
-        NodeEvent(*link.unpack_event(f.payload)) for f in session.transport.take_events(timeout)
-    ]
+def events(
+    session: Session, timeout: float = 0.0, until: Callable[[], bool] | None = None
+) -> list[NodeEvent]:
+    """Event frames the node has sent (subscribed sessions), waiting up to `timeout` s (or
+    until `until()` holds)."""
+    frames = session.transport.take_events(timeout, until)
+    return [NodeEvent(*link.unpack_event(f.payload)) for f in frames]
 
 
 def refresh(session: Session) -> NodeInfo:
