@@ -40,9 +40,12 @@ class CuenodeGroup(click.Group):
                 click.echo(str(problem))
             raise click.ClickException(exc.format_message()) from exc
         except CuenodeError as exc:
-            err = click.ClickException(exc.format_message())
-            err.exit_code = getattr(exc, "exit_code", 1)  # 2: the input is wrong (a rig file)
-            raise err from exc
+            bad_input = getattr(exc, "exit_code", 1) == 2  # the input is wrong (a rig file)
+            raise (_BadInput if bad_input else click.ClickException)(exc.format_message()) from exc
+
+
+class _BadInput(click.ClickException):
+    exit_code = 2
 
 
 @click.group(cls=CuenodeGroup, context_settings={"help_option_names": ["-h", "--help"]})

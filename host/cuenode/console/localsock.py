@@ -135,7 +135,7 @@ class LocalServer:
 
     def _op_events(self, request: dict, answer) -> None:
         worker = self._worker(request["port"])
-        events: queue.Queue[NodeEvent | None] = queue.Queue()
+        events: queue.Queue[NodeEvent] = queue.Queue()
 
         def listener(node: str, event: NodeEvent) -> None:
             if node == worker.node:

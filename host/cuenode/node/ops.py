@@ -402,6 +402,7 @@ def request_repl(session: Session) -> None:
 # --- push ------------------------------------------------------------------------------------
 
 Progress = Callable[[int, int], None]  # (bytes acknowledged, total)
+PUSH_FLAGS = ("force_identity", "force_switch", "compress", "from_top")  # push()'s options
 
 
 def deflate(blob: bytes) -> bytes:
@@ -446,17 +447,10 @@ def push(
     `from_top`."""
     remote = getattr(session.transport, "push", None)  # through a console (node.viaconsole)
     if remote is not None:
-        opts = {"force_identity": force_identity, "force_switch": force_switch}
-        return remote(
-            blob, show_node, {**opts, "compress": compress, "from_top": from_top}, progress
-        )
+        flags = (force_identity, force_switch, compress, from_top)
+        return remote(blob, show_node, dict(zip(PUSH_FLAGS, flags, strict=True)), progress)
     info = session.info
-    if len(blob) > info.max_show:
-        raise CuenodeError(
-            f"show for '{show_node}' is {len(blob)} bytes, {info.label()} holds "
-            f"at most {info.max_show}",
-            "split the show or use a bigger board",
-        )
+    _check_size(info, blob, show_node)
     started = time.monotonic()
     wire, begin_payload = _push_begin(info, blob, show_node, force_identity, compress)
     for attempt in range(PUSH_RESTARTS + 1):
@@ -490,6 +484,15 @@ def push(
         retransmitted=sender.retransmitted,
         position=done.get("position"),
     )
+
+
+def _check_size(info: NodeInfo, blob: bytes, show_node: str) -> None:
+    if len(blob) > info.max_show:
+        raise CuenodeError(
+            f"show for '{show_node}' is {len(blob)} bytes, {info.label()} holds "
+            f"at most {info.max_show}",
+            "split the show or use a bigger board",
+        )
 
 
 def _commit(session: Session, force_switch: bool, size: int, from_top: bool = False) -> dict:
