@@ -120,7 +120,8 @@ class EngineNode:
         where for the host: {"next", "was_next", "kept": "same"|"following"|"end"|"top"}."""
         name, was_next, was_cue = where
         e = self.engine
-        if top or name is None or name != self.info[0] or (was_next < 0 and was_cue < 0):
+        now_name = self.info[0] if self.info is not None else None
+        if top or name is None or name != now_name or (was_next < 0 and was_cue < 0):
             self.position = {"next": cue_text(e.next_number), "kept": "top"}
             return
         want = was_next if was_next >= 0 else was_cue + 1  # at the end: after the last cue
