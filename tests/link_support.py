@@ -73,7 +73,7 @@ class RecordingNode:
     def log(self, since: int, limit: int):
         return self.events[since : since + limit], min(len(self.events), since + limit)
 
-    def new_show(self, path: str, force: bool, now: int) -> bool:
+    def new_show(self, path: str, force: bool, now: int, top: bool = False) -> bool:
         self.shows.append((path, force))
         with open(path, "rb") as f:
             data = f.read()

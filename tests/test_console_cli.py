@@ -65,7 +65,8 @@ class Log:
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     shows = compile_file(SHOW)
-    with Fleet(tmp_path_factory.mktemp("emu")) as fleet:
+    work = tmp_path_factory.mktemp("emu")
+    with Fleet(work) as fleet:
         nodes = [fleet.add(plan, virtual=True) for plan in plan_nodes(3, shows)]
         fleet.start()
         for node in nodes:
@@ -75,7 +76,9 @@ def rig(tmp_path_factory):
         args = [CUENODE, "console", "--headless", "--osc-port", str(port)]
         for node in nodes:
             args += ["--port", str(node.link_path)]  # the stable link: replug moves it
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(  # its local socket goes in work/.cuenode/
+            args, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         log = Log(proc)
         try:
             log.wait("OSC: listening")

@@ -111,6 +111,7 @@ F_GOTO_SYNC = const(1)  # a node already running that cue (not stopped) does not
 # PUSH_BEGIN / PUSH_COMMIT flags
 F_FORCE_IDENTITY = const(1)
 F_FORCE_SWITCH = const(2)
+F_FROM_TOP = const(8)  # PUSH_COMMIT: start the new show at its top (not at the same cue)
 F_DEFLATE = const(4)  # PUSH_BEGIN: the chunks carry the show raw-deflated
 
 STATUS_NAMES = {

@@ -39,6 +39,8 @@ class EngineNode:
         self.reader = None
         self.info = None  # (show name, content hash)
         self.pending = False  # a committed show waits for the current fade to end
+        self.pending_top = False  # ...and then starts at its top (push --from-top)
+        self.position = None  # where the last switched-in show stands by (see _place)
         self.want_repl = False
         self.dmx_fps = 0  # set by the DMX task (frames per second, integer)
         self.load_error = ""
@@ -103,14 +105,55 @@ class EngineNode:
         if old is not None:
             old.close()
 
-    def new_show(self, path, force, now):
-        """A new show was committed: take it now if forced or between cues, else later."""
+    def new_show(self, path, force, now, top=False):
+        """A new show was committed: take it now if forced or between cues, else later.
+        A new version of the running show keeps the position (see _place) unless `top`."""
         if force or not self.engine.fading:
             self.pending = False
+            where = self._where()
             self._load(path, now)
+            self._place(where, top, now)
             return True
         self.pending = True
+        self.pending_top = top
         return False
+
+    def _where(self):
+        """(show name, next cue number, current cue number) before a switch."""
+        e = self.engine
+        return (self.info[0] if self.info else None, e.next_number, e.current_number)
+
+    def _place(self, where, top, now):
+        """After a switch: a new version of the same show (same name) stands by at the cue
+        that was next, else at the nearest following one (GO required); `position` says
+        where for the host: {"next", "was_next", "kept": "same"|"following"|"end"|"top"}."""
+        name, was_next, was_cue = where
+        e = self.engine
+        now_name = self.info[0] if self.info is not None else None
+        if top or name is None or name != now_name or (was_next < 0 and was_cue < 0):
+            self.position = {"next": cue_text(e.next_number), "kept": "top"}
+            return
+        want = was_next if was_next >= 0 else was_cue + 1  # at the end: after the last cue
+        index = self._first_at_or_after(want)
+        if index < e.n_cues:
+            e.resume(index, now)
+        else:
+            e._stand_by(index)  # past the last cue: GO answers end-of-list, never the top
+        self.resumed_after = was_cue
+        kept = "same" if e.next_number == was_next else "following"
+        self.position = {
+            "next": cue_text(e.next_number),
+            "was_next": cue_text(was_next),
+            "kept": kept if index < e.n_cues else "end",
+        }
+
+    def _first_at_or_after(self, number):
+        """Index of the first cue numbered `number` or more (n_cues if none): cue numbers
+        ascend in a compiled show."""
+        for i in range(self.engine.n_cues):
+            if self.reader.cue_number(i) >= number:
+                return i
+        return self.engine.n_cues
 
     def poll(self, now):
         """Called by the main loop: switch to a waiting show once the running fade is done.
@@ -124,7 +167,9 @@ class EngineNode:
                 self.log_.add(now, EV_CUE_DONE, e.current, e.current_number)
         if self.pending and not fading:
             self.pending = False
-            self._try_load(self.store.path(LIVE), now)
+            where = self._where()
+            if self._try_load(self.store.path(LIVE), now):
+                self._place(where, self.pending_top, now)
 
     def show_info(self):
         return self.info

@@ -9,7 +9,8 @@
 #                                     raise ValueError("why") to refuse
 #   status(now)                       a dict that json can encode
 #   log(since, limit)                 (list of [t_ms, text], next index)
-#   new_show(path, force, now)        True if it switched now, False if at the next cue
+#   new_show(path, force, now, top)   True if it switched now, False if at the next cue;
+#                                     top: start at the top, not at the same cue
 #   repl()                            leave the show loop for the REPL after this response
 import json
 import struct
@@ -265,15 +266,20 @@ class NodeLink:
         """Each PUSH_COMMIT does one slice of the commit (COMMIT_BLOCKS x 512 bytes of
         inflating) and answers {"busy": true} until the show is verified and live, so the
         node's loop keeps running while a large show is committed; the host asks again."""
-        force = bool(payload[0] & link.F_FORCE_SWITCH) if len(payload) else False
+        flags = payload[0] if len(payload) else 0
         self.store.commit_start()
         path = self.store.commit_step(COMMIT_BLOCKS)
         if path is None:
             return link.OK, b'{"busy": true}'
         sha = self.store.sha
-        switched = self.node.new_show(path, force, now)
+        top = bool(flags & link.F_FROM_TOP)
+        switched = self.node.new_show(path, bool(flags & link.F_FORCE_SWITCH), now, top)
         self.waiting_sha = None if switched else sha
-        return link.OK, json.dumps({"switched": bool(switched)}).encode()
+        answer = {"switched": bool(switched)}
+        where = getattr(self.node, "position", None)  # where the new show stands by
+        if switched and where is not None:
+            answer["position"] = where
+        return link.OK, json.dumps(answer).encode()
 
     def _abort(self, payload, now):
         self.store.abort()

@@ -94,7 +94,8 @@ def test_cue_text():
 def test_push_then_go_moves_the_light():
     node, nl, uni = make()
     host = Host(nl)
-    assert host.push(blob("fade.cnshow")) == {"switched": True}
+    first = {"switched": True, "position": {"next": "1", "kept": "top"}}  # no show before
+    assert host.push(blob("fade.cnshow")) == first
     st, r = host.ask(link.T_GO, b"", 100)
     assert st == link.OK and json.loads(r) == {"cue": "1", "next": "2"}
     node.engine.tick(1100)  # cue 1: slot 1 up to 255 in 1 s
@@ -148,8 +149,13 @@ def test_forced_switch_mid_fade():
     host.push(blob("fade.cnshow"))
     host.ask(link.T_GO, b"", 0)
     node.engine.tick(500)
-    assert host.push(blob("fade.cnshow"), 500, link.F_FORCE_SWITCH) == {"switched": True}
-    assert node.engine.standby
+    # the same show again: it keeps its place, standing by at cue 2 (issue 12)
+    kept = {"next": "2", "was_next": "2", "kept": "same"}
+    assert host.push(blob("fade.cnshow"), 500, link.F_FORCE_SWITCH) == {
+        "switched": True,
+        "position": kept,
+    }
+    assert node.engine.standby and node.engine.next_number == 2000
 
 
 def test_boot_loads_the_stored_show():

@@ -58,7 +58,7 @@ class RecordingNode:
         events = [[i * 10, f"event {i}"] for i in range(since, 200)]
         return events[:limit], min(200, since + limit)
 
-    def new_show(self, path, force, now):
+    def new_show(self, path, force, now, top=False):
         self.shows.append((path, force))
         if force or not self.fading:
             with open(path, "rb") as f:

@@ -16,7 +16,17 @@ from cuenode.errors import CuenodeError
 from cuenode.show.valid import ShowInvalid
 
 # Each area keeps its commands in its own module exposing COMMANDS (a list of click commands).
-COMMAND_MODULES = ("show", "compile", "emulator", "link", "flash", "fixtures", "hil", "console")
+COMMAND_MODULES = (
+    "show",
+    "compile",
+    "emulator",
+    "link",
+    "flash",
+    "fixtures",
+    "hil",
+    "console",
+    "nodes",
+)
 
 
 class CuenodeGroup(click.Group):
@@ -30,7 +40,12 @@ class CuenodeGroup(click.Group):
                 click.echo(str(problem))
             raise click.ClickException(exc.format_message()) from exc
         except CuenodeError as exc:
-            raise click.ClickException(exc.format_message()) from exc
+            bad_input = getattr(exc, "exit_code", 1) == 2  # the input is wrong (a rig file)
+            raise (_BadInput if bad_input else click.ClickException)(exc.format_message()) from exc
+
+
+class _BadInput(click.ClickException):
+    exit_code = 2
 
 
 @click.group(cls=CuenodeGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,19 +11,21 @@ import time
 
 import click
 
-from cuenode.cli.link import target_options, targets
+from cuenode.cli.link import rig_targets, target_options
 from cuenode.console.console import Console
+from cuenode.console.localsock import LocalServer
 from cuenode.console.osc import DEFAULT_PORT, OscServer
 from cuenode.errors import CuenodeError
 from cuenode.node import fleet
 
 
-def _targets(ports, node_id, all_nodes, baud) -> list[tuple[str, str]]:
-    """(name, port) of every chosen node; names are node identities, made unique. Every
-    chosen node must answer (connected in parallel): a console missing a node says so."""
+def _targets(opts: dict) -> list[tuple[str, str]]:
+    """(name, port) of every chosen node (the rig file's nodes if there is one); names are
+    node identities, made unique. Every chosen node must answer (connected in parallel): a
+    console missing a node says so."""
+    chosen, node_id = rig_targets(opts), opts["node_id"]
     outcomes = fleet.chosen(
-        fleet.run(targets(ports, node_id, all_nodes), lambda s: None, baud=baud, node_id=node_id),
-        node_id,
+        fleet.run(chosen, lambda s: None, baud=opts["baud"], node_id=node_id), node_id
     )
     failed = fleet.summary_error("console", outcomes)
     if failed is not None:
@@ -60,10 +62,6 @@ def _say(as_json: bool):
 @click.option("--no-osc", is_flag=True, help="Do not listen for OSC.")
 @click.option("--json", "as_json", is_flag=True, help="Log lines as JSON (with --headless).")
 def console_cmd(
-    ports,
-    node_id,
-    all_nodes,
-    baud,
     headless,
     duration,
     osc_port,
@@ -71,15 +69,19 @@ def console_cmd(
     osc_allow,
     no_osc,
     as_json,
+    **opts,
 ) -> None:
     """Hold every node of the rig and keep their cue lists linked: a GO, BACK or STOP from any
     node's button, the keys, or OSC runs on every node."""
-    targets = _targets(ports, node_id, all_nodes, baud)
+    targets = _targets(opts)
+    baud = opts["baud"]
     lines: collections.deque[str] = collections.deque(maxlen=200)
     say = _say(as_json) if headless else lines.append
     console = Console(targets, baud, say=say)
     osc = None if no_osc else OscServer(console, osc_bind, osc_port, osc_allow)
+    local = LocalServer(console)
     console.start()
+    local.start()
     if osc is not None:
         osc.start()
     try:
@@ -92,6 +94,7 @@ def console_cmd(
     finally:
         if osc is not None:
             osc.close()
+        local.close()
         console.close()
 
 

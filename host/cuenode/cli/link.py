@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,7 +19,7 @@ import click
 from cuefw import showfile
 
 from cuenode.errors import CuenodeError
-from cuenode.node import fleet, ops, select, statusview
+from cuenode.node import fleet, ops, rigfile, select, statusview
 from cuenode.node.fleet import Outcome
 from cuenode.node.ops import Session
 from cuenode.node.transport import DEFAULT_BAUD
@@ -24,11 +27,16 @@ from cuenode.node.transport import DEFAULT_BAUD
 
 def target_options(func: Callable) -> Callable:
     func = click.option(
+        "--rig",
+        type=click.Path(path_type=Path),
+        help="The rig file (default: cuenode-rig.toml/.yaml here, if present).",
+    )(func)
+    func = click.option(
         "--baud",
         type=int,
-        default=DEFAULT_BAUD,
-        show_default=True,
-        help="Serial speed (USB CDC ignores it; USB-UART boards need it).",
+        default=None,
+        help=f"Serial speed (USB CDC ignores it; USB-UART boards need it) [default: the rig "
+        f"file's, else {DEFAULT_BAUD}].",
     )(func)
     func = click.option(
         "--all", "all_nodes", is_flag=True, help="Every node found (USB boards and emulated nodes)."
@@ -57,11 +65,23 @@ def json_option(func: Callable) -> Callable:
 # --- choosing nodes and running on them (cuenode.node.select / cuenode.node.fleet) -----------
 
 
-def targets(ports: tuple[str, ...], node_id: str | None, all_nodes: bool) -> list[select.Target]:
+def targets(
+    ports: tuple[str, ...], node_id: str | None, all_nodes: bool, rig: rigfile.Rig | None = None
+) -> list[select.Target]:
     try:
-        return select.choose(ports, node_id, all_nodes)
+        return select.choose(ports, node_id, all_nodes, rig)
     except select.UsageProblem as exc:
         raise click.UsageError(exc.message) from None
+
+
+def rig_targets(opts: dict) -> list[select.Target]:
+    """The chosen nodes, with the rig file (if any) filling in what the options leave out:
+    the nodes and the baud (opts["baud"] is set)."""
+    rig = rigfile.find(opts.get("rig"))
+    opts["rig_file"] = rig
+    if opts.get("baud") is None:
+        opts["baud"] = rig.baud if rig is not None and rig.baud else DEFAULT_BAUD
+    return targets(opts["ports"], opts["node_id"], opts["all_nodes"], rig)
 
 
 def run_command(
@@ -72,10 +92,11 @@ def run_command(
     *,
     check_identity: bool = True,
     entry: Callable[[Outcome], dict] | None = None,
+    chosen: list[select.Target] | None = None,
 ) -> list[Outcome]:
     """Run `op` on the chosen nodes in parallel; print a line per node as each finishes
     (or, with --json, one entry per node at the end); exit 1 if any node failed."""
-    chosen = targets(opts["ports"], opts["node_id"], opts["all_nodes"])
+    chosen = chosen if chosen is not None else rig_targets(opts)
     want = opts["node_id"] if (check_identity or not opts["ports"]) else None
     as_json = opts.get("as_json", False)
 
@@ -184,13 +205,14 @@ def _push_one(
         "wire_bytes": r.wire_bytes,
         "resumed_from": r.resumed_from,
         "switched": r.switched,
+        "position": r.position,
     }
 
 
 def _push_line(label: str, d: dict) -> str:
     if d["already_running"]:
         return f"{label}: already running this show ({d['size']} bytes)"
-    when = "switched now" if d["switched"] else "switches at the next cue"
+    when = _where_text(d) if d["switched"] else "switches at the next cue"
     extra = f", resumed at {d['resumed_from']}" if d["resumed_from"] else ""
     if d["wire_bytes"] < d["size"]:
         extra += f", {d['wire_bytes']} bytes compressed"
@@ -199,6 +221,24 @@ def _push_line(label: str, d: dict) -> str:
         f"{label}: pushed {d['size']} bytes in {d['seconds']:.2f} s "
         f"({rate:.0f} KB/s{extra}); verified; {when}"
     )
+
+
+def _where_text(d: dict) -> str:
+    """Where the node stands after the switch (cuefw.nodeapi EngineNode._place)."""
+    pos = d.get("position") or {}
+    kept = pos.get("kept")
+    if kept == "same":
+        return f"switched; standing by at cue {pos['next']} as before, GO runs it"
+    if kept == "following":
+        return (
+            f"switched; cue {pos['was_next']} is gone: standing by at cue {pos['next']} "
+            "(the next one after it), GO runs it"
+        )
+    if kept == "end":
+        return f"switched; no cue after {pos['was_next']}: at the end of the list"
+    if kept == "top":
+        return f"switched; at the top, GO runs cue {pos.get('next') or '-'}"
+    return "switched now"
 
 
 def _push_with_bar(s: Session, parts: dict[str, bytes], node_id: str | None, opts: dict) -> dict:
@@ -216,12 +256,19 @@ def _push_with_bar(s: Session, parts: dict[str, bytes], node_id: str | None, opt
 
 
 @click.command("push")
-@click.argument("show", type=click.Path(path_type=Path))
+@click.argument("show", type=click.Path(path_type=Path), required=False)
 @target_options
 @click.option(
     "--force", is_flag=True, help="Push even to a node with another identity than the show part's."
 )
 @click.option("--no-compress", "no_compress", is_flag=True, help="Send the show uncompressed.")
+@click.option(
+    "--from-top",
+    "from_top",
+    is_flag=True,
+    help="Start the new show at its first cue (default: a new version of the running show "
+    "stands by at the same next cue).",
+)
 @click.option(
     "--now",
     "switch_now",
@@ -230,19 +277,25 @@ def _push_with_bar(s: Session, parts: dict[str, bytes], node_id: str | None, opt
 )
 @json_option
 def push_cmd(
-    show: Path,
+    show: Path | None,
     force: bool,
     no_compress: bool,
+    from_top: bool,
     switch_now: bool,
     **opts: Any,
 ) -> None:
-    """Compile SHOW (or take a compiled file) and push each node its part (several nodes in
-    parallel). Exit status 1 if any node was not pushed."""
+    """Compile SHOW (or take a compiled file; default: the rig file's show) and push each node
+    its part (several nodes in parallel). Mid-show, a new version of the running show stands
+    by at the same next cue (--from-top: at its first). Exit status 1 if any node was not
+    pushed."""
+    chosen = rig_targets(opts)
+    show = show or _rig_show(opts["rig_file"])
     parts = load_parts(show)
     push_opts = {
         "force_identity": force,
         "force_switch": switch_now,
         "compress": not no_compress,
+        "from_top": from_top,
     }
     node_id = opts["node_id"]
     single = len(opts["ports"]) == 1 and not opts["all_nodes"] and not opts["as_json"]
@@ -253,8 +306,19 @@ def push_cmd(
         return _push_one(s, parts, node_id, push_opts)
 
     run_command(
-        "push", op, opts, lambda o: _push_line(o.label(), o.result), check_identity=not force
+        "push",
+        op,
+        opts,
+        lambda o: _push_line(o.label(), o.result),
+        check_identity=not force,
+        chosen=chosen,
     )
+
+
+def _rig_show(rig: rigfile.Rig | None) -> Path:
+    if rig is None or rig.show is None:
+        raise click.UsageError("give the SHOW to push (or name it in a rig file: show = ...)")
+    return rig.show
 
 
 # --- show control ------------------------------------------------------------------------------
@@ -305,9 +369,20 @@ def goto_cmd(cue: str, **opts: Any) -> None:
 @click.command("status")
 @target_options
 @json_option
-def status_cmd(**opts: Any) -> None:
+@click.option(
+    "--watch", is_flag=True, help="Refresh a table of the nodes until Ctrl-C (ESPHome's habit)."
+)
+@click.option(
+    "--interval", type=click.FloatRange(0.1), default=1.0, show_default=True, help="--watch: s."
+)
+@click.option("--count", type=click.IntRange(1), help="--watch: stop after N refreshes.")
+def status_cmd(watch: bool, interval: float, count: int | None, **opts: Any) -> None:
     """Show each node's cue, fades, relays, DMX rate, link counters, show and firmware.
-    With --json: one entry per node asked, a node that did not answer with its error."""
+    With --json: one entry per node asked, a node that did not answer with its error.
+    With --watch: a table refreshed every --interval s (JSON: one line per refresh)."""
+    if watch:
+        _watch_status(opts, interval, count)
+        return
     run_command(
         "status",
         ops.status,
@@ -317,14 +392,48 @@ def status_cmd(**opts: Any) -> None:
     )
 
 
+def _watch_status(opts: dict, interval: float, count: int | None) -> None:
+    """Ask every node, draw the table (in place on a terminal, appended otherwise), wait;
+    Ctrl-C ends with status 0. Nodes are asked in parallel each round."""
+    chosen = rig_targets(opts)
+    redraw = sys.stdout.isatty() and not opts["as_json"]
+    rounds = 0
+    try:
+        while count is None or rounds < count:
+            outcomes = fleet.run(chosen, ops.status, baud=opts["baud"])
+            rounds += 1
+            if opts["as_json"]:
+                click.echo(json.dumps([_status_entry(o) for o in outcomes]))
+            else:
+                table = statusview.watch_table([_status_entry(o) for o in outcomes])
+                stamp = time.strftime("%H:%M:%S")
+                click.echo(("\x1b[H\x1b[2J" if redraw else "") + f"-- {stamp}\n{table}")
+            sys.stdout.flush()
+            if count is None or rounds < count:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("")
+
+
+def _status_entry(o: Outcome) -> dict:
+    return {**o.result, "ok": True} if o.ok else {**o.as_json(), "node": o.node or o.port}
+
+
 @click.command("log")
 @target_options
 @json_option
 @click.option(
     "--since", type=click.IntRange(0, 2**32 - 1), default=0, help="First log entry to fetch."
 )
-def log_cmd(since: int, **opts: Any) -> None:
-    """Print each node's event log with node timestamps."""
+@click.option(
+    "--follow", "-f", is_flag=True, help="Keep printing events as they happen, until Ctrl-C."
+)
+def log_cmd(since: int, follow: bool, **opts: Any) -> None:
+    """Print each node's event log with node timestamps (--follow: and then its events as
+    the node sends them)."""
+    if follow:
+        _follow_log(opts, since)
+        return
 
     def lines(o: Outcome) -> str:
         node = o.node or o.port
@@ -341,6 +450,25 @@ def log_cmd(since: int, **opts: Any) -> None:
         lines,
         entry=lambda o: {"node": o.node or o.port, "port": o.port, "ok": True, "events": o.result},
     )
+
+
+def _follow_log(opts: dict, since: int) -> None:
+    from cuenode.node import follow
+
+    chosen = rig_targets(opts)
+    lock = threading.Lock()
+
+    def emit(line: follow.Line) -> None:
+        with lock:
+            click.echo(line.as_json() if opts["as_json"] else line.human(), err=line.error)
+            sys.stdout.flush()
+
+    stop = follow.follow(chosen, opts["baud"], since, emit)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
 
 
 # --- back to the firmware ----------------------------------------------------------------------

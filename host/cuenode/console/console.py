@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from cuefw import eventlog as ev
 
 from cuenode.errors import CuenodeError
-from cuenode.node.ops import cue_thousandths
+from cuenode.node.ops import NodeEvent, cue_thousandths
 
 from .links import NodeWorker, Note
 from .rules import CUE_EVENTS, SYNC, NodeCommand, Rig
@@ -65,6 +65,9 @@ class Console:
         self.notes = 0
         self.thread = threading.Thread(target=self._dispatch, name="console", daemon=True)
         self.running = False
+        # called (node, event) for every node event, from the dispatcher (the local socket's
+        # `log --follow` listens here)
+        self.listeners: list[Callable[[str, NodeEvent], None]] = []
         for name in self.workers:
             self.rig.add(name)
 
@@ -176,6 +179,8 @@ class Console:
         view = self.views[note.node]
         view.events.appendleft(f"{event.tick} {event.text()}")
         self.log(f"{note.node}: {event.text()} (node {event.tick} ms)")
+        for listener in list(self.listeners):
+            listener(note.node, event)
         if event.code in CUE_EVENTS or event.code == ev.EV_STOP:
             self._send(self.rig.node_event(note.node, event.code, event.b))
 

@@ -53,6 +53,8 @@ class NodeWorker(threading.Thread):
         self.requests = 0
         self.failures = 0
         self.last_answer = 0.0  # monotonic time of the last good answer (link health)
+        self.status_due = False
+        self.callers = 0  # local-socket calls waiting for the link
 
     # --- called from other threads ---------------------------------------------------------
 
@@ -62,10 +64,20 @@ class NodeWorker(threading.Thread):
 
     def call(self, fn: Callable[[Session], Any]) -> Any:
         """Run fn(session) on this node's link between the worker's own requests."""
-        with self.lock:
-            if self.session is None:
-                raise CuenodeError(f"{self.node} is not connected", "check its cable")
-            return fn(self.session)
+        self.callers += 1  # the worker's event wait gives way (_has_work)
+        try:
+            self._wake()
+            with self.lock:
+                if self.session is None:
+                    raise CuenodeError(f"{self.node} is not connected", "check its cable")
+                return fn(self.session)
+        finally:
+            self.callers -= 1
+
+    def refresh_soon(self) -> None:
+        """Read the node's status at the next turn of the loop (after a push through us)."""
+        self.status_due = True
+        self._wake()
 
     def stop(self) -> None:
         self.running = False
@@ -103,14 +115,18 @@ class NodeWorker(threading.Thread):
                 pass
             with self.lock:
                 assert self.session is not None
-                events = ops.events(self.session, timeout=0.05)
+                events = ops.events(self.session, timeout=0.05, until=self._has_work)
             for event in events:
                 self.inbox.put(Note(self.node, "event", event=event))
-            if any(e.code in _REFRESH_AFTER for e in events):
-                next_status = 0.0
+            if self.status_due or any(e.code in _REFRESH_AFTER for e in events):
+                next_status, self.status_due = 0.0, False
             if time.monotonic() >= next_status:
                 self._status()
                 next_status = time.monotonic() + STATUS_EVERY_S
+
+    def _has_work(self) -> bool:
+        """Stop waiting for events: a command is queued, a status is due, or we stop."""
+        return not self.commands.empty() or self.status_due or self.callers > 0 or not self.running
 
     def _connect(self) -> bool:
         try:

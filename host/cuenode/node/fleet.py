@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cuenode.errors import CuenodeError
-from cuenode.node import ops
+from cuenode.node import ops, viaconsole
 from cuenode.node.select import Target
 
 MAX_THREADS = 32  # every port its own thread: none waits behind a stuck one
@@ -54,10 +54,11 @@ def run(
     baud: int = 115200,
     node_id: str | None = None,
     on_done: Callable[[Outcome], None] | None = None,
-    connect: Callable[..., ops.Session] = ops.connect,
+    connect: Callable[..., ops.Session] = viaconsole.connect,
 ) -> list[Outcome]:
     """`op` on every target (only on node `node_id` if given), in parallel; one Outcome per
-    target in the targets' order, `on_done` called as each finishes (from its thread)."""
+    target in the targets' order, `on_done` called as each finishes (from its thread).
+    A port held by a running console is reached through it (node.viaconsole)."""
     return on_ports(targets, lambda t: _run_one(t, op, baud, node_id, connect), on_done)
 
 
@@ -76,8 +77,8 @@ def on_ports(
                 on_done(outcome)
         return outcome
 
-    if len(targets) == 1:
-        return [call(targets[0])]
+    if len(targets) <= 1:
+        return [call(t) for t in targets]
     with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(targets))) as pool:
         return list(pool.map(call, targets))
 

@@ -58,6 +58,9 @@ class PushResult:
     switched: bool
     wire_bytes: int = 0  # bytes of the transfer: the compressed size when deflated
     retransmitted: int = 0
+    # where the switched-in show stands by: {"next", "was_next", "kept": "same" | "following"
+    # | "end" | "top"} (cuefw.nodeapi EngineNode._place); None if it has not switched yet
+    position: dict | None = None
 
     @property
     def bytes_per_s(self) -> float:
@@ -343,11 +346,13 @@ class NodeEvent:
         return line.split(" ", 1)[1]
 
 
-def events(session: Session, timeout: float = 0.0) -> list[NodeEvent]:
-    """Event frames the node has sent (subscribed sessions), waiting up to `timeout` s."""
-    return [
-        NodeEvent(*link.unpack_event(f.payload)) for f in session.transport.take_events(timeout)
-    ]
+def events(
+    session: Session, timeout: float = 0.0, until: Callable[[], bool] | None = None
+) -> list[NodeEvent]:
+    """Event frames the node has sent (subscribed sessions), waiting up to `timeout` s (or
+    until `until()` holds)."""
+    frames = session.transport.take_events(timeout, until)
+    return [NodeEvent(*link.unpack_event(f.payload)) for f in frames]
 
 
 def refresh(session: Session) -> NodeInfo:
@@ -397,6 +402,7 @@ def request_repl(session: Session) -> None:
 # --- push ------------------------------------------------------------------------------------
 
 Progress = Callable[[int, int], None]  # (bytes acknowledged, total)
+PUSH_FLAGS = ("force_identity", "force_switch", "compress", "from_top")  # push()'s options
 
 
 def deflate(blob: bytes) -> bytes:
@@ -429,20 +435,22 @@ def push(
     compress: bool = True,
     progress: Progress | None = None,
     window: int | None = None,
+    from_top: bool = False,
 ) -> PushResult:
     """Send a compiled show, verify it on the node, and switch it in.
 
     The node refuses a show compiled for another node unless `force_identity`. A transfer cut
     off earlier resumes where it stopped. The show travels raw-deflated when the node can
     inflate it and that is shorter. The node keeps running its old show until the new one
-    has verified; it switches at the next cue unless `force_switch`."""
+    has verified; it switches at the next cue unless `force_switch`. A new version of the
+    running show stands by at the same next cue (or the nearest following) unless
+    `from_top`."""
+    remote = getattr(session.transport, "push", None)  # through a console (node.viaconsole)
+    if remote is not None:
+        flags = (force_identity, force_switch, compress, from_top)
+        return remote(blob, show_node, dict(zip(PUSH_FLAGS, flags, strict=True)), progress)
     info = session.info
-    if len(blob) > info.max_show:
-        raise CuenodeError(
-            f"show for '{show_node}' is {len(blob)} bytes, {info.label()} holds "
-            f"at most {info.max_show}",
-            "split the show or use a bigger board",
-        )
+    _check_size(info, blob, show_node)
     started = time.monotonic()
     wire, begin_payload = _push_begin(info, blob, show_node, force_identity, compress)
     for attempt in range(PUSH_RESTARTS + 1):
@@ -459,7 +467,7 @@ def push(
                 first_offset = offset
             sender = _WindowedSender(session, wire, chunk, window or node_window, progress)
             sender.run(offset)
-            done = _commit(session, force_switch, len(blob))
+            done = _commit(session, force_switch, len(blob), from_top)
             break
         except NodeRefused as exc:
             # the node restarted mid-push (power blip, a Ctrl-C/Ctrl-D a noisy line made):
@@ -474,13 +482,25 @@ def push(
         bool(done.get("switched")),
         wire_bytes=len(wire),
         retransmitted=sender.retransmitted,
+        position=done.get("position"),
     )
 
 
-def _commit(session: Session, force_switch: bool, size: int) -> dict:
+def _check_size(info: NodeInfo, blob: bytes, show_node: str) -> None:
+    if len(blob) > info.max_show:
+        raise CuenodeError(
+            f"show for '{show_node}' is {len(blob)} bytes, {info.label()} holds "
+            f"at most {info.max_show}",
+            "split the show or use a bigger board",
+        )
+
+
+def _commit(session: Session, force_switch: bool, size: int, from_top: bool = False) -> dict:
     """PUSH_COMMIT until the node has inflated, verified and switched in the show: it answers
     {"busy": true} after each slice of work, so its own loop keeps running meanwhile."""
-    flags = bytes([link.F_FORCE_SWITCH if force_switch else 0])
+    flags = bytes(
+        [(link.F_FORCE_SWITCH if force_switch else 0) | (link.F_FROM_TOP if from_top else 0)]
+    )
     for _ in range(size // 512 + 100):
         done = json.loads(
             session.call(

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 
 from cuenode.errors import CuenodeError
+from cuenode.node.rigfile import Rig
 from cuenode.node.transport import PortInfo, discover
 
 NODES_DIR_HINT = (
@@ -37,13 +38,23 @@ def _target(p: PortInfo) -> Target:
     return Target(p.device, name)
 
 
-def choose(ports: tuple[str, ...], node_id: str | None, all_nodes: bool) -> list[Target]:
+def choose(
+    ports: tuple[str, ...], node_id: str | None, all_nodes: bool, rig: Rig | None = None
+) -> list[Target]:
     """The ports to try. With --node ID every attached port is a candidate (its HELLO says
-    who it is); fleet.run() keeps the one that answers as ID."""
+    who it is); fleet.run() keeps the one that answers as ID. A rig file (node.rigfile)
+    names the nodes instead of discovery: --node NAME is its port, no option (or --all) is
+    every node of the rig; --port still wins."""
     if ports and all_nodes:
         raise UsageProblem("give either --port or --all, not both")
     if ports:
         return [Target(p) for p in ports]
+    if rig is not None:
+        if node_id is None:
+            return [Target(n.resolve(), n.name) for n in rig.nodes]
+        named = rig.node(node_id)
+        if named is not None:
+            return [Target(named.resolve(), named.name)]
     found = discover()
     if not found:
         where = os.environ.get("CUENODE_NODES_DIR")

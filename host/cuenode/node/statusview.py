@@ -55,3 +55,76 @@ def status_lines(st: dict[str, Any]) -> list[str]:
     if st.get("skipped"):
         lines.append(f"  the last cue skipped: {', '.join(st['skipped'])} (ARM to allow)")
     return lines
+
+
+# --- tables: `cuenode status --watch` and `cuenode nodes` -----------------------------------
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """Plain aligned columns (no box drawing: readable in any terminal and in a log file)."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
+    return "\n".join(lines)
+
+
+WATCH_HEADER = ["NODE", "PORT", "MODE", "CUE", "NEXT", "FADE", "DMX", "RELAYS", "ARMED", "LINK"]
+
+
+def _watch_row(st: dict[str, Any]) -> list[str]:
+    if not st.get("ok", True):
+        return [
+            st.get("node") or "?",
+            st.get("port", "?"),
+            "NOT ANSWERING",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            st.get("error", "")[:60],
+        ]
+    on = [relay_text(r) for r in st.get("relays", []) if r[1]]
+    link = {k: v for k, v in st.get("link", {}).items() if k != "frames" and v}
+    return [
+        st.get("node") or "-",
+        st.get("port", "?"),
+        st.get("mode", "?") + (" (new show waiting)" if st.get("pending_show") else ""),
+        st.get("cue") or "-",
+        st.get("next") or "-",
+        f"{st.get('progress_pct', 0)}%" if st.get("fading") else "",
+        f"{st.get('dmx_fps', '?')} fps",
+        ", ".join(on) or "off",
+        "ARMED" if st.get("armed") else "-",
+        ", ".join(f"{k} {v}" for k, v in link.items()) or "ok",
+    ]
+
+
+def watch_table(entries: list[dict[str, Any]]) -> str:
+    """One row per node: `status --watch` (a node that did not answer says so in its row)."""
+    return table(WATCH_HEADER, [_watch_row(st) for st in entries])
+
+
+NODES_HEADER = ["PORT", "NODE", "RIG NAME", "BOARD", "FIRMWARE", "SHOW", "ANSWER"]
+
+
+def nodes_table(entries: list[dict[str, Any]]) -> str:
+    """`cuenode nodes`: what is attached, one row per port."""
+    rows = [
+        [
+            e["port"],
+            e.get("node") or "-",
+            e.get("rig_name") or "-",
+            e.get("board") or "-",
+            e.get("firmware") or "-",
+            (e.get("show") or "-") + (f" {e['show_hash'][:8]}" if e.get("show_hash") else ""),
+            "ok" + (" (via console)" if e.get("via_console") else "")
+            if e["ok"]
+            else e["error"][:70],
+        ]
+        for e in entries
+    ]
+    return table(NODES_HEADER, rows)

@@ -11,7 +11,7 @@ import errno
 import os
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,15 +136,19 @@ class Transport:
             elif f.ftype == link.T_EVENT:
                 self.events.append(f)
 
-    def take_events(self, timeout: float = 0.0) -> list[link.Frame]:
-        """Event frames received so far; if none, wait up to `timeout` s for some."""
+    def take_events(
+        self, timeout: float = 0.0, until: Callable[[], bool] | None = None
+    ) -> list[link.Frame]:
+        """Event frames received so far; if none, wait up to `timeout` s for some, or until
+        `until()` holds (checked after every read slice: the console's worker stops waiting
+        the moment a command is queued for its node)."""
         deadline = time.monotonic() + timeout
         while not self.events:
             chunk = self._read()
             if chunk:
                 self._sort(self.deframer.feed(chunk))
                 self.raw_tail = (self.raw_tail + chunk)[-256:]
-            elif time.monotonic() >= deadline:
+            elif time.monotonic() >= deadline or (until is not None and until()):
                 break
         out, self.events = self.events, []
         return out
