@@ -442,9 +442,17 @@ async def relay_task(app, changed):
 
 
 async def run(app, handler, wdt):
-    # the relay task and its wake-up (see relay_task)
+    # the relay task and its wake-up (see relay_task). The pins follow the governor at once:
+    # a relay switched by a GO, a STOP or a disarm is on/off on its pin within the request,
+    # not a task wake-up later (on the chip that wake-up was ~5 ms: pulses came out short
+    # and STOP took ~6.7 ms), and its on-time is counted from the same moment.
     changed = asyncio.Event()
-    app.gov.on_change = changed.set
+
+    def relays_changed():
+        app.mirror_relays()
+        changed.set()
+
+    app.gov.on_change = relays_changed
     asyncio.create_task(relay_task(app, changed))
     asyncio.create_task(dmx_task(app))
     asyncio.create_task(cue_save_task(app))
