@@ -15,7 +15,9 @@ FOG_MAX_ON_MS = 1000
 GO_PROTECT_MS = 300
 
 # cue number -> what it is for (the tests use these names)
-HOME, SNAP, PAN_FADE, PULSE, FOG_ON, FOG_OFF, LAST = "1", "2", "3", "4", "5", "6", "7"
+HOME, SNAP, PAN_FADE, PULSE, FOG_ON, FOG_OFF = "1", "2", "3", "4", "5", "6"
+CHAIN_A, CHAIN_B, LAST = "7", "8", "9"  # 7 follows on to 8, 8 to 9: a chain that needs no host
+FOLLOW_MS = 400
 
 
 def show_yaml(node_id: str, board: str) -> str:
@@ -65,6 +67,14 @@ cues:
     relays: {{fog: on}}
   - cue: {FOG_OFF}
     relays: {{fog: off}}
+  - cue: {CHAIN_A}
+    time: 0s
+    follow: {FOLLOW_MS}ms
+    levels: {{head.dimmer: 10}}
+  - cue: {CHAIN_B}
+    time: 0s
+    follow: {FOLLOW_MS}ms
+    levels: {{head.dimmer: 20}}
   - cue: {LAST}
     time: 0s
     levels: {{head.dimmer: 0}}

@@ -40,3 +40,18 @@ def test_a_power_cut_during_a_push_keeps_a_whole_show(rig: Rig) -> None:
     assert st["show_hash"] and st["load_error"] == "", st
     assert st["show"] in ("HIL", "HIL2") and (st["show"] == "HIL") == (st["show_hash"] == before)
     rig.load_show(hil_show.show_yaml)  # back to the suite's show for what follows
+
+
+def test_a_follow_chain_runs_on_while_the_host_is_unplugged(rig: Rig) -> None:
+    """The node runs its show with no computer: a follow chain started just before the USB
+    cable is pulled reaches its last cue, and the node answers again once replugged."""
+    if not hasattr(rig, "node"):
+        pytest.skip("hardware: pulling the host's USB needs a USB switch the jig does not have")
+    with rig.connect() as session:
+        ops.goto(session, hil_show.CHAIN_A)
+    rig.node.unplug()  # type: ignore[attr-defined]
+    rig.wait(3 * hil_show.FOLLOW_MS + 200)
+    rig.node.replug()  # type: ignore[attr-defined]
+    with rig.connect() as session:
+        st = ops.status(session)
+    assert st["cue"] == hil_show.LAST, st
