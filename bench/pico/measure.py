@@ -20,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cuenode import flash
 from cuenode.build.compile import compile_file
+from cuenode.node import flash
 from cuenode.paths import EXAMPLES_DIR
 
 HERE = Path(__file__).resolve().parent
