@@ -31,6 +31,12 @@ CHIP_MISSES = {
         "the command's arrival, ~2.6 ms before the link decode on the chip switches the pin: "
         "a 500 ms pulse is ~497.4 ms on the pin",
     ),
+    "max_on_cut_late_ms": (
+        False,  # -7.6, -4.0 and +14.9 ms in three runs: depends on what the chip is doing
+        "the relay task cuts at the deadline, but a garbage collection on the chip (~16 ms) or "
+        "a long link request at that moment delays it: a hard-IRQ timer cut is the fix, not "
+        "built yet",
+    ),
     "stop_cut_ms": (
         False,  # ~2.7 ms against 2 ms
         "STOP to relay off is ~2.7 ms after the command reached the chip's USB FIFO: the link "

@@ -101,7 +101,12 @@ def test_frame_timing_is_normal_two_frames_after_a_40_ms_stall(chip: EmulatedPic
     after = gaps[long[0] + 2 :]
     assert len(after) >= 60
     assert 22.7 <= statistics.median(after) <= 23.3, after
-    assert max(after) < 30, after
+    # An isolated late frame can still happen later (a garbage collection on the chip takes
+    # ~16 ms, docs/performance.md); what D2 forbids is lag that lasts: every late gap is
+    # followed by on-time frames, and late gaps stay rare.
+    late = [i for i, g in enumerate(after) if g >= 30]
+    assert len(late) <= 2, after
+    assert all(i + 1 < len(after) and after[i + 1] < 24 for i in late), after
     # How old each packet's levels are when it starts, up to a constant (the GO's time):
     # packet start (ms) - its value (ms since GO). Fresh again two frames after the stall:
     # as before it, not computed a frame ahead and left waiting for the line.
