@@ -21,6 +21,7 @@ class WorldClient:
         self.events: deque[dict[str, Any]] = deque()
         self.next_id = 1
         self.max_frames = 100_000
+        self.received = 0  # frames received so far (the deque may drop old ones)
 
     @classmethod
     def connect(cls, path: str, timeout: float = 10.0) -> WorldClient:
@@ -58,6 +59,7 @@ class WorldClient:
         for kind, payload in self.reader.feed(data):
             if kind == b"D":
                 self.frames.append(unpack_frame(payload))
+                self.received += 1
                 if len(self.frames) > self.max_frames:
                     self.frames.popleft()
             else:
@@ -82,21 +84,19 @@ class WorldClient:
                 self.events.append(msg)
 
     def request_frame(self) -> Frame | None:
-        """The node's most recent DMX frame."""
-        before = len(self.frames)
+        """The node's most recent DMX frame (None before its first). With DMX streaming on,
+        streamed frames arrive in between: a `state` request after `last_frame` marks the end
+        of its answer, and the newest frame received up to then is the node's current one (a
+        streamed frame that came first is older, and was once returned by mistake)."""
+        before = self.received
         rid = self.next_id
         self.next_id += 1
         self.sock.sendall(pack_json({"op": "last_frame", "id": rid}))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            for _, payload in self._pump(1.0):
-                msg = json.loads(payload)
-                if msg.get("id") == rid:
-                    return None
-                self.events.append(msg)
-            if len(self.frames) > before:
-                return self.frames.pop()
-        raise WorldError("no answer to last_frame")
+        self.request("state")
+        new = min(self.received - before, len(self.frames))
+        if new == 0:
+            return None  # the node answered {"frame": null}: no frame sent yet
+        return max(list(self.frames)[-new:], key=lambda f: f.t_us)
 
     # -- conveniences -------------------------------------------------------------------
     def advance(self, ms: int = 0, us: int = 0) -> int:
