@@ -1,62 +1,31 @@
-"""Shared by the emulated-Pico tests: sigrok's reading of a pin capture, and the test show."""
+"""Shared by the emulated-Pico tests: the test show and a chip booted from its prepared image."""
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from cuenode.build.compile import compile_file
+from cuenode.emulator.pico import missing_parts
+from cuenode.emulator.pico.api import EmulatedPico
+from cuenode.emulator.pico.image import prepared_image
 
 HERE = Path(__file__).resolve().parent
 SHOW = HERE / "pico" / "show.yaml"  # node pico1: slot 1, 200, 512 set by cues 1 and 2
 CUE1 = {1: 255, 200: 102, 512: 77}
 CUE2 = {1: 10, 200: 0, 512: 200}
-SIGROK = [
-    "sigrok-cli",
-    "-I",
-    "binary:numchannels=1:samplerate=1000000",
-    "-P",
-    "uart:rx=0:baudrate=250000:stop_bits=2.0",
-    "-A",
-    "uart",
-    "--protocol-decoder-samplenum",
-]
-DATA = re.compile(r"^(\d+)-(\d+) uart-1: ([0-9A-F]{2})$")
-BREAK = re.compile(r"^(\d+)-(\d+) uart-1: Break condition$")
-START = re.compile(r"^(\d+)-(\d+) uart-1: Start bit$")
-FRAME_ERROR = re.compile(r"^(\d+)-(\d+) uart-1: Frame error$")
+BOOTED_S = 1.5  # simulated seconds from reset to main.py answering on the link
 
 
-def need_sigrok() -> None:
-    if shutil.which("sigrok-cli") is None:
-        pytest.fail("sigrok-cli is not installed: `sudo apt-get install sigrok-cli`")
-
-
-def sigrok_packets(path: Path) -> list[dict]:
-    """DMX packets as sigrok-cli decodes the capture (µs = samples at 1 MHz): where each
-    break starts, its length, the mark after it, and the bytes up to the next break."""
-    out = subprocess.run(
-        [*SIGROK, "-i", str(path)], capture_output=True, text=True, check=True, timeout=300
-    ).stdout
-    packets: list[dict] = []
-    last_end = -1
-    for line in out.splitlines():
-        if m := BREAK.match(line):
-            start, end = int(m[1]), int(m[2])
-            packets.append({"at_us": start, "break_us": end - start, "end": end, "mab_us": None})
-            packets[-1]["bytes"] = []
-        elif (m := START.match(line)) and packets and packets[-1]["mab_us"] is None:
-            packets[-1]["mab_us"] = int(m[1]) - packets[-1]["end"]
-        elif (m := DATA.match(line)) and packets and packets[-1]["mab_us"] is not None:
-            packets[-1]["bytes"].append(int(m[3], 16))
-            last_end = int(m[2])
-        elif (m := FRAME_ERROR.match(line)) and packets and int(m[1]) == last_end:
-            packets[-1]["bytes"].pop()  # the next break, read as a 0x00 without stop bits
-    return packets
-
-
-def whole_packets(packets: list[dict]) -> list[dict]:
-    """Those that started and ended inside the capture (not the last, maybe cut short)."""
-    return packets[:-1]
+@contextmanager
+def booted_pico1(workdir: Path) -> Iterator[EmulatedPico]:
+    """Node pico1 with SHOW installed, from the image cached by content hash, run until its
+    firmware answers."""
+    assert not missing_parts(), f"run `python3 dev.py test -k x` first: {missing_parts()}"
+    show = compile_file(SHOW)["pico1"]
+    cache = HERE.parent / ".cuenode" / "cache"
+    image = prepared_image(cache, "pico1", {"show.bin": show})
+    with EmulatedPico(workdir, "pico1", image=image) as pico:
+        pico.until_sim(BOOTED_S)
+        yield pico

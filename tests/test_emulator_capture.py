@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,55 +10,14 @@ from cuenode.build.compile import compile_file
 from cuenode.emulator.capture import write_capture
 from cuenode.emulator.fleet import Fleet, NodePlan
 from cuenode.paths import EXAMPLES_DIR
+from sigrok_dmx import need_sigrok, sigrok_packets
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(autouse=True)
 def _sigrok_installed() -> None:
-    # A missing decoder is a set-up step, not a reason to skip: fail with the remedy.
-    if shutil.which("sigrok-cli") is None:
-        pytest.fail(
-            "sigrok-cli is not installed: `sudo apt-get install sigrok-cli` (dev.py "
-            "test installs it when run as root)"
-        )
-
-
-SIGROK = [
-    "sigrok-cli",
-    "-I",
-    "binary:numchannels=1:samplerate=1000000",
-    "-P",
-    "uart:rx=0:baudrate=250000:stop_bits=2.0",
-    "-A",
-    "uart",
-    "--protocol-decoder-samplenum",
-]
-DATA = re.compile(r"^(\d+)-(\d+) uart-1: ([0-9A-F]{2})$")
-BREAK = re.compile(r"^(\d+)-(\d+) uart-1: Break condition$")
-START = re.compile(r"^(\d+)-(\d+) uart-1: Start bit$")
-FRAME_ERROR = re.compile(r"^(\d+)-(\d+) uart-1: Frame error$")
-
-
-def decode(path: Path) -> list[dict]:
-    """Packets as sigrok sees them: break length, MAB length, the bytes after the break."""
-    out = subprocess.run(
-        [*SIGROK, "-i", str(path)], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    packets: list[dict] = []
-    last_end = -1
-    for line in out.splitlines():
-        if m := BREAK.match(line):
-            start, end = int(m[1]), int(m[2])
-            packets.append({"break_us": end - start, "break_end": end, "mab_us": None, "bytes": []})
-        elif (m := START.match(line)) and packets and packets[-1]["mab_us"] is None:
-            packets[-1]["mab_us"] = int(m[1]) - packets[-1]["break_end"]
-        elif (m := DATA.match(line)) and packets and packets[-1]["mab_us"] is not None:
-            packets[-1]["bytes"].append(int(m[3], 16))
-            last_end = int(m[2])
-        elif (m := FRAME_ERROR.match(line)) and packets and int(m[1]) == last_end:
-            packets[-1]["bytes"].pop()  # the next break, read as a 0x00 without stop bits
-    return packets
+    need_sigrok()
 
 
 def expected_universe_after_cue(index: int) -> list[int]:
@@ -102,7 +59,7 @@ def test_capture_of_a_running_node_decodes_with_sigrok(tmp_path: Path, runtime: 
         fl.stop()
     assert len(frames) == 3
     paths = write_capture(frames, tmp_path / "cap" / "stage", "stage")
-    packets = decode(paths[0])
+    packets = sigrok_packets(paths[0])
     assert len(packets) == 3
     for packet in packets:
         assert packet["break_us"] == 176  # DMX: >= 92 us transmitted
@@ -138,7 +95,7 @@ def test_vcd_and_binary_agree(tmp_path: Path) -> None:
 def decode_bytes(samples: bytes, tmp_path: Path) -> list[dict]:
     path = tmp_path / "x.bin"
     path.write_bytes(samples)
-    return decode(path)
+    return sigrok_packets(path)
 
 
 def test_capture_of_a_node_at_the_repl_says_so_and_fails(tmp_path: Path) -> None:

@@ -8,29 +8,21 @@ One chip per module. Wall-clock limits are hang guards only; figures are simulat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from cuenode.build.compile import compile_file
-from cuenode.emulator.pico import DMX_TX_GPIO, missing_parts
+from cuenode.emulator.pico import DMX_TX_GPIO
 from cuenode.emulator.pico.api import EmulatedPico
-from cuenode.emulator.pico.image import prepared_image, read_files
-from pico_support import CUE1, SHOW
+from cuenode.emulator.pico.image import read_files
+from pico_support import BOOTED_S, CUE1, booted_pico1
 
 pytestmark = [pytest.mark.pico, pytest.mark.slow, pytest.mark.timeout(600)]
 B1_GPIO = 6  # boards/pico.py BUTTONS["B1"]: to ground, internal pull-up
 RELAY_GPIOS = (2, 3, 4, 5)  # active low: off = high
-BOOTED_S = 1.5
 
 
 @pytest.fixture(scope="module")
 def chip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatedPico]:
-    assert not missing_parts(), f"run `python3 dev.py test -k x` first: {missing_parts()}"
-    show = compile_file(SHOW)["pico1"]
-    cache = Path(__file__).resolve().parent.parent / ".cuenode" / "cache"
-    image = prepared_image(cache, "pico1", {"show.bin": show})
-    with EmulatedPico(tmp_path_factory.mktemp("pico-chip"), "pico1", image=image) as pico:
-        pico.until_sim(BOOTED_S)
+    with booted_pico1(tmp_path_factory.mktemp("pico-chip")) as pico:
         yield pico
 
 

@@ -21,12 +21,12 @@ from cuenode.emulator.pico import DMX_TX_GPIO, missing_parts
 from cuenode.emulator.pico.api import EmulatedPico
 from cuenode.emulator.pico.image import firmware_files
 from cuenode.emulator.pico.pins import write_pin_capture
-from pico_support import CUE1, SHOW, need_sigrok, sigrok_packets, whole_packets
+from pico_support import BOOTED_S, CUE1, SHOW
+from sigrok_dmx import need_sigrok, sigrok_packets, whole_packets
 
 pytestmark = [pytest.mark.pico, pytest.mark.slow, pytest.mark.timeout(600)]
 NAME = "pico1"
 LINK_TIME_SCALE = 25  # hang guards: the chip may run at 1/10 of real time or less here
-BOOTED_S = 1.5  # simulated seconds from reset to main.py answering (first packet: ~0.85 s)
 SHA256_OF_BLOB = (
     "import hashlib, binascii\n"
     "print(binascii.hexlify(hashlib.sha256(open('blob.bin', 'rb').read()).digest()))"

@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from cuenode.build.compile import compile_file
-from cuenode.emulator.pico import missing_parts
 from cuenode.emulator.pico.api import EmulatedPico
-from cuenode.emulator.pico.image import prepared_image
 from cuenode.errors import CuenodeError
 from cuenode.node import ops
-from pico_support import SHOW
+from pico_support import booted_pico1
 from repl_states import REPL_STATES, enter_state
 
 pytestmark = [pytest.mark.pico, pytest.mark.slow, pytest.mark.timeout(600)]
 TRIES = 5
-BOOTED_S = 1.5
 
 
 @pytest.fixture(scope="module")
 def chip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatedPico]:
-    assert not missing_parts(), f"run `python3 dev.py test -k x` first: {missing_parts()}"
-    show = compile_file(SHOW)["pico1"]
-    cache = Path(__file__).resolve().parent.parent / ".cuenode" / "cache"
-    image = prepared_image(cache, "pico1", {"show.bin": show})
-    with EmulatedPico(tmp_path_factory.mktemp("pico-repl"), "pico1", image=image) as pico:
-        pico.until_sim(BOOTED_S)
+    with booted_pico1(tmp_path_factory.mktemp("pico-repl")) as pico:
         with ops.connect(pico.port) as s:  # the firmware answers before the port is taken
             assert s.info.node_id == "pico1"
         pico.exec("pass")  # the real mpremote takes the port: the node is at the REPL

@@ -44,6 +44,7 @@ class Rig:
     board = "emulator"
     native_usb = False
     capabilities: frozenset[str] = frozenset()
+    _workdir: Path
 
     def __init__(self) -> None:
         self.board_data = wiring.board_data(self.board)
@@ -82,7 +83,8 @@ class Rig:
         self.wait(100)
 
     def workdir(self) -> Path:
-        raise NotImplementedError
+        """Where the rig keeps its files (the HIL show, captures); each target sets it."""
+        return self._workdir
 
     def before_test(self) -> None:
         """Called before every check (an emulator re-injects its faults after a reboot)."""
@@ -141,9 +143,6 @@ class EmulatorRig(Rig):
         self.node.advance(ms=100)
         self.port = str(self.node.link_path)  # stays valid across reboots
         self.faults = faults or {}
-
-    def workdir(self) -> Path:
-        return self._workdir
 
     def load_show(self, show_text: ShowText) -> None:
         super().load_show(show_text)
@@ -246,9 +245,6 @@ class HardwareRig(Rig):
             )
         return "hardware: fault injection exists only on an emulated node"
 
-    def workdir(self) -> Path:
-        return self._workdir
-
     def close(self) -> None:
         if self.jig is not None:
             self.jig.close()
@@ -332,9 +328,6 @@ class PicoRig(Rig):
         if capability == "faults":
             return "emulated Pico: the real firmware image has no fault hooks (--target emulator)"
         return super().lacks(capability)
-
-    def workdir(self) -> Path:
-        return self._workdir
 
     def close(self) -> None:
         self.fleet.stop()

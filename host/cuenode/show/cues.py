@@ -10,7 +10,7 @@ from cuefw import showfile as sf
 
 from cuenode.show.levels import LevelContext, parse_levels
 from cuenode.show.model import Cue, Curve, Effect, Relay, RelayAction, RelayActionKind
-from cuenode.show.parts import parse_cue_effects, parse_parts
+from cuenode.show.parts import parse_cue_effects, parse_curve, parse_parts
 from cuenode.show.schema import Problems, entries, items, mapping, parse, seen_at, suggest
 from cuenode.show.values import (
     BadValue,
@@ -36,7 +36,6 @@ CUE_KEYS = (
     "effects",
     "relays",
 )
-CURVES = ("linear", "s-curve")
 MAX_CUES = sf.NO_CUE - 1  # n_cues is a u16 and 0xFFFF means "no cue" (docs/compiled-show.md)
 ACTION_EXPECTED = 'on, off, or "pulse <time>" (e.g. "pulse 5s")'
 
@@ -131,7 +130,7 @@ def _parse_cue(
             "a cue has either follow or hang, not both",
             "follow (after GO) or hang (after the fade completes)",
         )
-    curve = _curve(out, known.get("curve"))
+    curve = parse_curve(out, known.get("curve"))
     levels = parse_levels(out, known.get("levels"), context)
     actions = _parse_actions(out, known.get("relays"), relays)
     parts = parse_parts(out, known.get("parts"), context)
@@ -154,20 +153,6 @@ def _parse_cue(
         cue_effects,
     )
     return CueDraft(cue, node, known, actions)
-
-
-def _curve(out: Problems, node: YNode | None) -> str:
-    if node is None:
-        return "linear"
-    if node.value not in CURVES:
-        word = node.value if isinstance(node.value, str) else ""
-        out.at(
-            node,
-            f"{describe(node.value)} is not a fade curve",
-            suggest(word, CURVES) if word else "linear or s-curve",
-        )
-        return "linear"
-    return str(node.value)
 
 
 def _parse_actions(

@@ -53,7 +53,7 @@ def _parse_part(out: Problems, node: YNode, context: LevelContext) -> CuePart | 
     if known is None:
         return None
     times = {k: parse(out, known.get(k), parse_time_ms) for k in ("time", "up", "down", "delay")}
-    curve = _curve(out, known.get("curve"))
+    curve = parse_curve(out, known.get("curve"))
     levels = parse_levels(out, known.get("levels"), context)
     if len(out) == before and not levels:
         out.at(known["levels"], "a part with no levels", "levels: for this part's parameters")
@@ -69,7 +69,8 @@ def _parse_part(out: Problems, node: YNode, context: LevelContext) -> CuePart | 
     )
 
 
-def _curve(out: Problems, node: YNode | None) -> str:
+def parse_curve(out: Problems, node: YNode | None) -> str:
+    """A cue's or a part's `curve:` (linear when absent or wrong, with the problem noted)."""
     if node is None:
         return "linear"
     if node.value not in CURVES:
