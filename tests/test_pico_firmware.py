@@ -31,9 +31,37 @@ MODULES = tuple(
         "test_buttons",
         "test_link_framing",
         "test_loops",
+        "test_core_parts",
+        "test_pacing",
+        "test_effects",
+        "test_link_engine",
+        "test_link_events",
+        "test_link_node",
+        "test_wdtfeed",
     )
 )
-CHIP_SKIPS: dict[str, str] = {}
+# Single tests of a chosen module not run on the chip, with the reason (docs/testing.md).
+CHIP_SKIPS = {
+    "test_engine::test_ten_minute_fade_exact_and_ends_within_one_frame": "too slow for CI: "
+    "26,000 engine ticks take 18.8 s simulated, ~75 s wall (three quarters of test_engine); "
+    "the long-fade arithmetic runs here in test_ten_minute_fade_across_the_wrap",
+}
+# Modules not run on the chip, with the reason (measured 2026-11-30, docs/testing.md).
+LEFT_OUT = {
+    "test_leds": "over 6 min wall on the chip (not finished): sweeps 2,048 ms patterns 1 ms at a "
+    "time, pure logic with no chip-specific path",
+    "test_store": "over 4 min wall on the chip (not finished): many flash writes and renames on "
+    "the emulated LittleFS; the chip's own power-cut test is in test_pico_chip.py",
+    "test_handover": "over 2 min wall on the chip (not finished): seeded random-byte sweeps with "
+    "32-bit LCG arithmetic (long ints on the chip), pure logic",
+    "test_jig_parts": "the HIL jig's firmware, not the node's (not measured)",
+    "test_fwtest": "tests the test helper fwtest itself",
+}
+
+
+def test_every_firmware_test_module_runs_on_the_chip_or_says_why_not() -> None:
+    modules = {p.stem for p in FIRMWARE_TESTS.glob("test_*.py")}
+    assert modules == set(MODULES) | set(LEFT_OUT) and not set(MODULES) & set(LEFT_OUT)
 
 
 def chip_test_ids() -> list[str]:
@@ -44,16 +72,23 @@ def _skips(module: str) -> tuple[str, ...]:
     return tuple(k.split("::")[1] for k in CHIP_SKIPS if k.startswith(module + "::"))
 
 
+def _run_and_say(chip: EmulatedPico, module: str) -> ModuleRun:
+    """Run one module on the chip; print the figures docs/testing.md records (pytest -s)."""
+    run = run_module(chip, module, _skips(module))
+    ran = sum(r["kind"] == "test" for r in run.records)
+    print(
+        f"\n{module}: {ran} tests, {run.busy_s:.2f} s simulated in tests, {run.wall_s:.1f} s wall"
+    )
+    print(f"  slowest on the chip: {run.slowest()}", flush=True)
+    return run
+
+
 @pytest.fixture(scope="module")
 def chip_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModuleRun]]:
     assert not missing_parts(), f"run `python3 dev.py test -k x` first: {missing_parts()}"
     image = chip_image(MODULES)
     with EmulatedPico(tmp_path_factory.mktemp("pico-fw"), "fwtests", image=image) as chip:
-        runs = {m: run_module(chip, m, _skips(m)) for m in MODULES}
-    for m, run in runs.items():  # the figures docs/testing.md records (pytest -s shows them)
-        ran = sum(r["kind"] == "test" for r in run.records)
-        busy = sum(r.get("duration_us", 0) for r in run.records) / 1e6
-        print(f"\n{m}: {ran} tests, {busy:.2f} s simulated in tests, {run.wall_s:.1f} s wall")
+        runs = {m: _run_and_say(chip, m) for m in MODULES}
     yield runs
 
 
