@@ -16,7 +16,8 @@ GO_PROTECT_MS = 300
 
 # cue number -> what it is for (the tests use these names)
 HOME, SNAP, PAN_FADE, PULSE, FOG_ON, FOG_OFF = "1", "2", "3", "4", "5", "6"
-CHAIN_A, CHAIN_B, LAST = "7", "8", "9"  # 7 follows on to 8, 8 to 9: a chain that needs no host
+FX_ON, FX_OFF = "7", "8"  # the effect relay on with no limit (the watchdog check)
+CHAIN_A, CHAIN_B, LAST = "9", "10", "11"  # 9 follows on to 10, 10 to 11: needs no host
 FOLLOW_MS = 400
 
 
@@ -67,6 +68,10 @@ cues:
     relays: {{fog: on}}
   - cue: {FOG_OFF}
     relays: {{fog: off}}
+  - cue: {FX_ON}
+    relays: {{fx: on}}
+  - cue: {FX_OFF}
+    relays: {{fx: off}}
   - cue: {CHAIN_A}
     time: 0s
     follow: {FOLLOW_MS}ms

@@ -55,3 +55,26 @@ def test_a_follow_chain_runs_on_while_the_host_is_unplugged(rig: Rig) -> None:
     with rig.connect() as session:
         st = ops.status(session)
     assert st["cue"] == hil_show.LAST, st
+
+
+@pytest.mark.emulated_only
+def test_a_watchdog_reset_leaves_the_relays_off(rig: Rig) -> None:
+    """A relay is on when the main loop hangs (injected: nothing feeds the watchdog): the
+    watchdog resets the node and it comes back with every relay off, standing by."""
+    node = rig.node  # type: ignore[attr-defined]
+    gpio = str(node.gpio("R2"))
+    with rig.connect() as session:
+        ops.goto(session, hil_show.FX_ON)
+    rig.wait(50)
+    assert node.io.state()["pins"][gpio] == rig.relay_active("R2"), "the relay did not switch on"
+    boots = node.boots
+    rig.inject(wdt_starve=1)  # type: ignore[attr-defined]
+    reply = node.io.request("advance", ms=2500)
+    assert reply.get("interrupted") == "WatchdogReset", reply
+    node.wait_boot(boots + 1)
+    rig.wait(100)
+    assert node.exits[-1] == 4, node.exits  # the watchdog, not a power cut
+    assert node.io.state()["pins"][gpio] != rig.relay_active("R2"), "relay on after the reset"
+    with rig.connect() as session:
+        st = ops.status(session)
+    assert st["mode"] == "standby" and not any(on for _, on, _ in st["relays"]), st

@@ -68,7 +68,7 @@ class Hardware:
         # Injected faults (the HIL suite proves its checks fail on a faulty node):
         # break_us: the transmitter's break; frame_stall_us: each DMX send blocks the frame
         # loop this long; late_pins: {gpio: (us, level)} a change to `level` reaches the pin
-        # that late (a relay that releases late).
+        # that late (a relay that releases late); wdt_starve: feeding never reaches the WDT.
         self.faults: dict[str, Any] = {}
 
     def pin(self, gpio: int) -> PinState:
@@ -141,6 +141,8 @@ class Hardware:
         self.wdt_last_feed = self.now_us()
 
     def wdt_feed(self) -> None:
+        if self.faults.get("wdt_starve"):  # injected: a hung loop, nothing reaches the WDT
+            return
         self.wdt_last_feed = self.now_us()
 
     def wdt_expired(self) -> bool:

@@ -296,11 +296,12 @@ class WorldServer:
 
     def op_fault(self, client: _Client, cmd: dict[str, Any]) -> dict[str, Any]:
         """Inject (or with no arguments clear) hardware faults: break_us, frame_stall_us,
-        late_pins {gpio: [us, level]} (changes to `level` arrive late). The HIL suite uses
-        them to prove its checks can fail."""
+        wdt_starve (the watchdog is never fed: it bites as for a hung loop), late_pins
+        {gpio: [us, level]} (changes to `level` arrive late). The HIL suite uses them to prove
+        its checks can fail."""
         faults = self.node.hw.faults
         faults.clear()
-        for key in ("break_us", "frame_stall_us"):
+        for key in ("break_us", "frame_stall_us", "wdt_starve"):
             if cmd.get(key) is not None:
                 faults[key] = int(cmd[key])
         if cmd.get("late_pins"):

@@ -171,7 +171,8 @@ class EmulatorRig(Rig):
         self.node.bounce(button, ms)
 
     def inject(self, **faults: Any) -> None:
-        """break_us, frame_stall_us, late_pins={relay: us}: the relay releases `us` late."""
+        """break_us, frame_stall_us, wdt_starve=1 (the watchdog is never fed), late_pins=
+        {relay: us}: the relay releases `us` late."""
         late = {
             str(self.node.gpio(k)): [us, 1 - self.relay_active(k)]
             for k, us in faults.pop("late_pins", {}).items()
