@@ -26,10 +26,10 @@ CHIP_MISSES = {
         "request in the frame loop's slot); the pacer recovers on the next frame",
     ),
     "relay_pulse_error_ms": (
-        False,  # ~2.6 ms against 2 ms: close to the limit, not strict
+        False,  # 2.6-5.6 ms against 2 ms in runs today: not strict
         "the pin now follows the governor at once, but the governor's clock for the pulse is "
-        "the command's arrival, ~2.6 ms before the link decode on the chip switches the pin: "
-        "a 500 ms pulse is ~497.4 ms on the pin",
+        "the command's arrival, 2.6-5.6 ms before the link decode on the chip switches the "
+        "pin: a 500 ms pulse is ~494-497 ms on the pin",
     ),
     "go_latency_p99_ms": (
         False,  # 34.5 and 39.6 ms in two runs against 38 ms: the tail is the frame phase
